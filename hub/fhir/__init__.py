@@ -1,0 +1,33 @@
+"""Pure FHIR domain helpers: the error tree, OperationOutcome, formats. No I/O."""
+
+from hub.fhir.errors import (
+    Conflict,
+    FhirError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    Issue,
+    MethodNotAllowed,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+    Unprocessable,
+    UnsupportedMediaType,
+    operation_outcome,
+)
+
+__all__ = [
+    "Conflict",
+    "FhirError",
+    "Forbidden",
+    "Gone",
+    "InvalidInput",
+    "Issue",
+    "MethodNotAllowed",
+    "NotFound",
+    "PreconditionFailed",
+    "Unauthorized",
+    "Unprocessable",
+    "UnsupportedMediaType",
+    "operation_outcome",
+]
