@@ -1,0 +1,45 @@
+"""Source timestamps to FHIR dateTime with the Europe/Stockholm offset (http://hl7.org/fhir/R4/datatypes.html#dateTime).
+
+RIV-TA TimeStampType is `YYYYMMDDhhmmss` local Swedish time, DateType `YYYYMMDD`; HL7 v2 DTM is `YYYY[MM[DD[HH[MM[SS]]]]]`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+TIMESTAMP = re.compile(r"^(19|20)\d\d(0[1-9]|1[012])(0[1-9]|[12][0-9]|3[01])(0[0-9]|1[0-9]|2[0123])[0-5][0-9][0-5][0-9]$")
+DATE = re.compile(r"^(19|20)\d\d(0[1-9]|1[012])(0[1-9]|[12][0-9]|3[01])$")
+
+
+def parse_timestamp(value: str) -> datetime:
+    """`YYYYMMDDhhmmss` (Swedish local time) as an aware datetime; ValueError when not a real instant."""
+    naive = datetime.strptime(value, "%Y%m%d%H%M%S")
+    return naive.replace(tzinfo=STOCKHOLM)
+
+
+def timestamp_to_fhir(value: str) -> str:
+    """`YYYYMMDDhhmmss` → `YYYY-MM-DDThh:mm:ss+01:00` (or +02:00 in summer time)."""
+    return parse_timestamp(value).isoformat()
+
+
+def date_to_fhir(value: str) -> str:
+    """`YYYYMMDD` → FHIR date `YYYY-MM-DD` (ValueError for an impossible date)."""
+    return datetime.strptime(value, "%Y%m%d").date().isoformat()
+
+
+def v2_dtm_to_fhir(value: str) -> str:
+    """An HL7 v2 DTM (optional offset ignored) → FHIR date or dateTime in Stockholm time."""
+    digits = re.match(r"^\d+", value.strip())
+    s = digits.group(0) if digits else ""
+    if len(s) == 4:
+        return s
+    if len(s) == 6:
+        return f"{s[:4]}-{s[4:6]}"
+    if len(s) == 8:
+        return date_to_fhir(s)
+    if len(s) in (10, 12, 14):
+        return timestamp_to_fhir(s.ljust(14, "0"))
+    raise ValueError(f"'{value}' is not an HL7 v2 date/time")

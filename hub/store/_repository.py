@@ -1,0 +1,315 @@
+"""The repository: versioned FHIR resources with search, history and change listeners (for the outbox).
+
+All writes of one interaction happen inside one `Store.transaction()`; listeners run inside it too, so
+the outbox rows commit or roll back together with the change (transactional outbox).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from hub.fhir.errors import Conflict, Gone, InvalidInput, Issue, NotFound, PreconditionFailed
+from hub.store._query import SearchQuery, normalise_ref_value, split_token
+from hub.store._search_params import index_rows, patient_of, search_params
+from hub.store._tables import ResourceVersion, SearchIndex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def fhir_instant(dt: datetime) -> str:
+    """UTC datetime → FHIR instant with milliseconds and `Z`."""
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Stored:
+    rtype: str
+    rid: str
+    vid: int
+    last_updated: datetime
+    deleted: bool
+    resource: dict[str, Any]
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.vid}"'
+
+    @property
+    def ref(self) -> str:
+        return f"{self.rtype}/{self.rid}"
+
+
+def _stored(row: ResourceVersion) -> Stored:
+    return Stored(row.rtype, row.rid, row.vid, row.last_updated, row.deleted, orjson.loads(row.content) if row.content else {})
+
+
+Listener = Callable[[Session, Stored, "Stored | None"], None]
+
+
+class Store:
+    """Resource persistence on one SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._listeners: list[Listener] = []
+        self.is_postgres = engine.dialect.name == "postgresql"
+
+    def add_listener(self, fn: Listener) -> None:
+        """`fn(session, new, previous)` runs inside the writing transaction after every write or delete."""
+        self._listeners.append(fn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    # -- reads ---------------------------------------------------------------------------------
+    def _current_row(self, s: Session, rtype: str, rid: str, lock: bool = False) -> ResourceVersion | None:
+        stmt = select(ResourceVersion).where(
+            ResourceVersion.rtype == rtype, ResourceVersion.rid == rid, ResourceVersion.current.is_(True)
+        )
+        if lock and self.is_postgres:
+            stmt = stmt.with_for_update()
+        return s.execute(stmt).scalars().first()
+
+    def read(self, s: Session, rtype: str, rid: str) -> Stored:
+        row = self._current_row(s, rtype, rid)
+        if row is None:
+            raise NotFound(f"{rtype}/{rid} is not known")
+        if row.deleted:
+            raise Gone(f"{rtype}/{rid} was deleted")
+        return _stored(row)
+
+    def read_optional(self, s: Session, rtype: str, rid: str) -> Stored | None:
+        row = self._current_row(s, rtype, rid)
+        return None if row is None or row.deleted else _stored(row)
+
+    def vread(self, s: Session, rtype: str, rid: str, vid: int) -> Stored:
+        row = s.execute(
+            select(ResourceVersion).where(ResourceVersion.rtype == rtype, ResourceVersion.rid == rid, ResourceVersion.vid == vid)
+        ).scalars().first()
+        if row is None:
+            raise NotFound(f"{rtype}/{rid}/_history/{vid} is not known")
+        if row.deleted:
+            raise Gone(f"{rtype}/{rid}/_history/{vid} is a deletion")
+        return _stored(row)
+
+    def history(self, s: Session, rtype: str | None, rid: str | None, count: int = 100, offset: int = 0) -> list[Stored]:
+        stmt = select(ResourceVersion)
+        if rtype:
+            stmt = stmt.where(ResourceVersion.rtype == rtype)
+        if rid:
+            stmt = stmt.where(ResourceVersion.rid == rid)
+        stmt = stmt.order_by(ResourceVersion.seq.desc()).offset(offset).limit(count)
+        return [_stored(r) for r in s.execute(stmt).scalars()]
+
+    # -- writes --------------------------------------------------------------------------------
+    def create(self, s: Session, resource: dict[str, Any]) -> Stored:
+        rid = str(uuid.uuid4())
+        return self._write(s, {**resource, "id": rid}, None)
+
+    def update(self, s: Session, resource: dict[str, Any], *, if_match: int | None = None) -> tuple[Stored, bool]:
+        """Update (or create with the client's id). Returns (stored, created)."""
+        rtype, rid = resource["resourceType"], resource.get("id")
+        if not rid:
+            raise InvalidInput("update needs an id", [Issue("error", "required", "resource id is required for update", (f"{rtype}.id",))])
+        current = self._current_row(s, rtype, rid, lock=True)
+        if if_match is not None and (current is None or current.deleted or current.vid != if_match):
+            have = "none" if current is None else str(current.vid)
+            raise PreconditionFailed(f"If-Match version {if_match} does not match current version {have}")
+        return self._write(s, resource, current), current is None or current.deleted
+
+    def delete(self, s: Session, rtype: str, rid: str) -> Stored | None:
+        current = self._current_row(s, rtype, rid, lock=True)
+        if current is None or current.deleted:
+            return None
+        now = utcnow()
+        previous = _stored(current)
+        current.current = False
+        s.add(current)
+        s.flush()
+        row = ResourceVersion(
+            rtype=rtype, rid=rid, vid=current.vid + 1, last_updated=now, deleted=True, current=True,
+            patient_id=current.patient_id, content=orjson.dumps({"resourceType": rtype, "id": rid}).decode(),
+        )
+        s.add(row)
+        s.execute(delete(SearchIndex).where(SearchIndex.rtype == rtype, SearchIndex.rid == rid))
+        s.flush()
+        stored = _stored(row)
+        for fn in self._listeners:
+            fn(s, stored, previous)
+        return stored
+
+    def _write(self, s: Session, resource: dict[str, Any], current: ResourceVersion | None) -> Stored:
+        rtype, rid = resource["resourceType"], resource["id"]
+        now = utcnow()
+        vid = 1 if current is None else current.vid + 1
+        meta = dict(resource.get("meta") or {})
+        meta["versionId"] = str(vid)
+        meta["lastUpdated"] = fhir_instant(now)
+        body = {"resourceType": rtype, "id": rid, "meta": meta}
+        body.update({k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")})
+        previous = None
+        if current is not None:
+            previous = None if current.deleted else _stored(current)
+            current.current = False
+            s.add(current)
+            s.flush()
+        row = ResourceVersion(
+            rtype=rtype, rid=rid, vid=vid, last_updated=now, deleted=False, current=True,
+            patient_id=patient_of(body), content=orjson.dumps(body).decode(),
+        )
+        s.add(row)
+        try:
+            s.flush()
+        except IntegrityError as exc:  # unique (rtype, rid, vid): a concurrent writer won
+            raise Conflict(f"concurrent update of {rtype}/{rid}") from exc
+        s.execute(delete(SearchIndex).where(SearchIndex.rtype == rtype, SearchIndex.rid == rid))
+        rows = [SearchIndex(rtype=rtype, rid=rid, param=p, system=sy, value=v) for p, sy, v in index_rows(body)]
+        if rows:
+            s.add_all(rows)
+        s.flush()
+        stored = Stored(rtype, rid, vid, now, False, body)
+        for fn in self._listeners:
+            fn(s, stored, previous)
+        return stored
+
+    # -- search --------------------------------------------------------------------------------
+    def search(self, s: Session, query: SearchQuery) -> list[Stored]:
+        stmt = self._search_stmt(query).order_by(ResourceVersion.seq)
+        if query.sort in ("_lastUpdated", "-_lastUpdated"):
+            col = ResourceVersion.last_updated
+            stmt = self._search_stmt(query).order_by(col.desc() if query.sort.startswith("-") else col)
+        stmt = stmt.offset(query.offset).limit(query.count)
+        return [_stored(r) for r in s.execute(stmt).scalars()]
+
+    def count(self, s: Session, query: SearchQuery) -> int:
+        sub = self._search_stmt(query).subquery()
+        return int(s.execute(select(func.count()).select_from(sub)).scalar_one())
+
+    def _search_stmt(self, query: SearchQuery):  # type: ignore[no-untyped-def]
+        defs = search_params().get(query.rtype, {})
+        stmt = select(ResourceVersion).where(
+            ResourceVersion.rtype == query.rtype, ResourceVersion.current.is_(True), ResourceVersion.deleted.is_(False)
+        )
+        for c in query.criteria:
+            if c.param == "_id":
+                cond = ResourceVersion.rid.in_(c.values)
+                stmt = stmt.where(~cond if c.modifier == "not" else cond)
+                continue
+            if c.param == "_lastUpdated":
+                stmt = stmt.where(or_(*[_date_cond(ResourceVersion.last_updated, v, as_datetime=True) for v in c.values]))
+                continue
+            param = defs[c.param]
+            base = and_(SearchIndex.rtype == query.rtype, SearchIndex.param == c.param)
+            if c.modifier == "missing":
+                exists = select(SearchIndex.rid).where(base)
+                stmt = stmt.where(ResourceVersion.rid.in_(exists) if c.values[0] == "false" else ResourceVersion.rid.not_in(exists))
+                continue
+            ors = []
+            for v in c.values:
+                if c.type == "token":
+                    system, code = split_token(v)
+                    conds = []
+                    if code is not None:
+                        conds.append(SearchIndex.value == code)
+                    if system == "":
+                        conds.append(SearchIndex.system.is_(None))
+                    elif system is not None:
+                        conds.append(SearchIndex.system == system)
+                    ors.append(and_(*conds))
+                elif c.type == "reference":
+                    ors.append(SearchIndex.value == normalise_ref_value(v, param.target_type))
+                elif c.type == "string":
+                    if c.modifier == "exact":
+                        ors.append(SearchIndex.value == v.lower())
+                    elif c.modifier == "contains":
+                        ors.append(SearchIndex.value.contains(v.lower(), autoescape=True))
+                    else:
+                        ors.append(SearchIndex.value.startswith(v.lower(), autoescape=True))
+                elif c.type == "date":
+                    ors.append(_date_cond(SearchIndex.value, v))
+                else:
+                    ors.append(SearchIndex.value == v)
+            sub = select(SearchIndex.rid).where(base, or_(*ors))
+            stmt = stmt.where(ResourceVersion.rid.not_in(sub) if c.modifier == "not" else ResourceVersion.rid.in_(sub))
+        return stmt
+
+    # -- maintenance ---------------------------------------------------------------------------
+    def reindex(self, s: Session, rtype: str) -> int:
+        n = 0
+        for row in s.execute(select(ResourceVersion).where(ResourceVersion.rtype == rtype, ResourceVersion.current.is_(True), ResourceVersion.deleted.is_(False))).scalars():
+            body = orjson.loads(row.content)
+            s.execute(delete(SearchIndex).where(SearchIndex.rtype == rtype, SearchIndex.rid == row.rid))
+            s.add_all([SearchIndex(rtype=rtype, rid=row.rid, param=p, system=sy, value=v) for p, sy, v in index_rows(body)])
+            s.execute(update(ResourceVersion).where(ResourceVersion.seq == row.seq).values(patient_id=patient_of(body)))
+            n += 1
+        return n
+
+
+def _parse_date(text: str) -> tuple[datetime, datetime]:
+    """The [start, end) range a FHIR date/dateTime of any precision denotes (UTC)."""
+    from datetime import timedelta
+
+    t = text.replace("Z", "+00:00")
+    try:
+        if len(t) == 4:
+            return datetime(int(t), 1, 1, tzinfo=UTC), datetime(int(t) + 1, 1, 1, tzinfo=UTC)
+        if len(t) == 7:
+            y, m = int(t[:4]), int(t[5:7])
+            return datetime(y, m, 1, tzinfo=UTC), datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=UTC)
+        if len(t) == 10:
+            start = datetime.fromisoformat(t).replace(tzinfo=UTC)
+            return start, start + timedelta(days=1)
+        dt = datetime.fromisoformat(t)
+    except ValueError as exc:
+        raise InvalidInput(f"invalid date {text!r}", [Issue("error", "invalid", f"invalid date {text!r}", ("_lastUpdated",))]) from exc
+    dt = dt.astimezone(UTC) if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    return dt, dt + timedelta(seconds=1)
+
+
+def _date_cond(col, spec: str, as_datetime: bool = False):  # type: ignore[no-untyped-def]
+    from hub.store._query import DATE_PREFIXES
+
+    prefix = spec[:2] if spec[:2] in DATE_PREFIXES else "eq"
+    body = spec[2:] if spec[:2] in DATE_PREFIXES else spec
+    if not as_datetime:
+        if prefix == "eq":
+            return col.startswith(body)
+        if prefix in ("gt", "sa"):
+            return and_(col > body, ~col.startswith(body))
+        if prefix == "ge":
+            return col >= body
+        if prefix in ("lt", "eb"):
+            return col < body
+        if prefix == "le":
+            return or_(col < body, col.startswith(body))
+        return ~col.startswith(body)
+    start, end = _parse_date(body)
+    if prefix == "eq":
+        return and_(col >= start, col < end)
+    if prefix in ("gt", "sa"):
+        return col >= end
+    if prefix == "ge":
+        return col >= start
+    if prefix in ("lt", "eb"):
+        return col < start
+    if prefix == "le":
+        return col < end
+    return or_(col < start, col >= end)
