@@ -23,9 +23,9 @@ from hub.identity._systems import (
 __all__ = [
     "HSA_SYSTEM",
     "PERSONNUMMER_SYSTEM",
+    "PersonNumber",
     "RESERVNUMMER_SYSTEM",
     "SAMORDNINGSNUMMER_SYSTEM",
-    "PersonNumber",
     "is_person_system",
     "is_valid_personnummer",
     "is_valid_samordningsnummer",

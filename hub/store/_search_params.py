@@ -6,10 +6,11 @@ Semantics follow http://hl7.org/fhir/R4/search.html: token = system|code, refere
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 _FILE = Path(__file__).with_name("search_parameters.json")
 

@@ -1,8 +1,8 @@
 """ConceptMap indexing and $translate (http://hl7.org/fhir/R4/conceptmap-operation-translate.html).
 
 Each group is indexed as source code → targets; a group's `unmapped` (R4 modes `provided`, `fixed`,
-`other-map`) answers codes the group does not list. A group without `source` matches any system, which
-lets adapters translate free text (e.g. `Livshotande`) with `system=None`.
+`other-map`) answers codes the group does not list. A group without `source` answers only `system=None`
+(and `system=None` searches every group), which lets adapters translate free text (e.g. `Livshotande`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class ConceptMapIndex:
 
     def __init__(self, cm: dict[str, Any]) -> None:
         self.url: str = cm["url"]
+        self.id: str | None = cm.get("id")
         self.source_vs: str | None = cm.get("sourceUri") or cm.get("sourceCanonical")
         self.target_vs: str | None = cm.get("targetUri") or cm.get("targetCanonical")
         self.groups: list[_Group] = []
@@ -59,7 +60,7 @@ class ConceptMapIndex:
         out: list[TranslateMatch] = []
         seen = seen | {self.url}
         for g in self.groups:
-            if system is not None and g.source is not None and g.source != system:
+            if system is not None and g.source != system:  # source-less groups answer system=None only
                 continue
             if target_system is not None and g.target is not None and g.target != target_system:
                 continue

@@ -113,6 +113,8 @@ def _evaluate(
                 for code in cs.codes():  # definition order
                     if codes and code in codes:
                         result[(system, code)] = cs.displays[code]
+                if not cs.complete:  # codes outside a fragment cannot be judged here
+                    opened.add(system)
         else:
             if cs is not None:
                 result = {(system, code): d for code, d in cs.displays.items()}

@@ -44,6 +44,8 @@ def _string(v: Any) -> str | None:
         return "must be a JSON string"
     if not v.strip():
         return "must not be empty or only whitespace"
+    if len(v) > 1_048_576:
+        return "is longer than 1 MB"
     return None
 
 
@@ -69,8 +71,6 @@ def _boolean(v: Any) -> str | None:
 def _int_range(lo: int, hi: int, what: str) -> Callable[[Any], str | None]:
     def check(v: Any) -> str | None:
         if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, float) and v.is_integer() and False:
-                return None
             return f"must be a JSON number without fraction ({what})"
         if v < lo or v > hi:
             return f"is out of range for {what}"

@@ -130,6 +130,14 @@ def _classify(ann: Any) -> tuple[int, str, Any]:
     return PRIMITIVE, "string", None
 
 
+@lru_cache(maxsize=1)
+def _overrides() -> dict[str, Any]:
+    import json
+    from pathlib import Path
+
+    return json.loads(Path(__file__).with_name("r4_overrides.json").read_text(encoding="utf-8"))
+
+
 _TYPEDEFS: dict[str, TypeDef | None] = {}
 _BACKBONE_MODELS: dict[str, Any] = {}
 
@@ -166,13 +174,18 @@ def _compile(key: str, cls: Any) -> TypeDef:
         ann, optional, many = _unwrap(finfo.annotation)
         kind, tname, sub = _classify(ann)
         jname = finfo.alias or fname
-        if kind == COMPLEX and sub is not None and issubclass(sub, BackboneElement) and sub is not BackboneElement:
+        if kind == COMPLEX and sub is not None and sub is not BackboneElement and (
+            issubclass(sub, BackboneElement) or model_for_type(sub.__name__) is not sub
+        ):
             bkey = f"{key}.{jname}"
             _BACKBONE_MODELS[bkey] = sub
             tname = bkey
         elif kind == COMPLEX and sub is not None and issubclass(sub, Resource):
             kind, tname = RESOURCE, "Resource"
         enum = extra.get("enum_values")
+        added = _overrides()["enum_add"].get(f"{key}.{jname}")
+        if enum and added:
+            enum = list(enum) + list(added)
         refs = extra.get("enum_reference_types")
         choice = extra.get("one_of_many")
         is_required = (finfo.is_required() or bool(extra.get("element_required"))) and not choice

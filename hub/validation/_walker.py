@@ -17,7 +17,7 @@ from hub.validation._structure import COMPLEX, PRIMITIVE, RESOURCE, Field, TypeD
 class Ctx:
     """Issues collected for one validation run, plus the references and resources seen on the way."""
 
-    __slots__ = ("issues", "refs", "resources", "hooks")
+    __slots__ = ("issues", "refs", "resources", "hooks", "current", "root", "exts")
 
     def __init__(self, hooks: dict[str, Callable[[dict[str, Any], str, Ctx], None]]) -> None:
         self.issues: list[Issue] = []
@@ -26,6 +26,9 @@ class Ctx:
         # (path, resource dict, parent frame index or -1, how: "root" | "contained" | "entry" | "inline")
         self.resources: list[tuple[str, dict[str, Any], int, str]] = []
         self.hooks = hooks
+        self.current: dict[str, Any] = {}
+        self.root: dict[str, Any] = {}
+        self.exts: list[tuple[str, dict[str, Any]]] = []
 
     def error(self, code: str, msg: str, path: str, severity: str = "error") -> None:
         self.issues.append(Issue(severity, code, msg, (path,)))
@@ -48,10 +51,15 @@ def walk_resource(res: Any, path: str, ctx: Ctx, parent: int = -1, how: str = "r
         path = rt
     frame = len(ctx.resources)
     ctx.resources.append((path, res, parent, how))
+    outer, outer_root = ctx.current, ctx.root
+    ctx.current = res
+    if how != "contained":
+        ctx.root = res
     _walk(res, td, path, ctx, frame)
     hook = ctx.hooks.get(rt)
     if hook is not None:
         hook(res, path, ctx)
+    ctx.current, ctx.root = outer, outer_root
 
 
 def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> None:
@@ -86,7 +94,7 @@ def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> 
                     _primitive(f, item, f"{p}[{i}]", ctx)
             else:
                 for i, item in enumerate(val):
-                    _value(f, item, f"{p}[{i}]", ctx, frame)
+                    _value(f, item, f"{p}[{i}]", ctx, frame, td.name)
         else:
             if type(val) is list:
                 ctx.error("structure", f"'{key}' must not be a JSON array", p)
@@ -97,10 +105,10 @@ def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> 
                     continue
                 _primitive(f, val, p, ctx)
             else:
-                _value(f, val, p, ctx, frame)
+                _value(f, val, p, ctx, frame, td.name)
     for name in td.required:
         if name not in obj and ("_" + name) not in obj:
-            ctx.error("required", f"missing required element '{name}' (min 1)", f"{path}.{name}" if False else path)
+            ctx.error("required", f"missing required element '{name}' (min 1)", path)
     if td.choices:
         for group, names in td.choices.items():
             present = [n for n in names if n in obj or ("_" + n) in obj]
@@ -144,13 +152,14 @@ def _primitive_ext(f: Field, ext: Any, value: Any, path: str, ctx: Ctx, frame: i
         if type(item) is not dict:
             ctx.error("structure", "primitive extension must be a JSON object", p)
             continue
-        if not item:
+        has_value = value[i] is not None if f.many and type(value) is list and i < len(value) else value is not None
+        if not item or ("extension" not in item and not has_value):
             ctx.error("invariant", "ele-1: all FHIR elements must have a @value or children", p)
             continue
         _walk(item, el, p, ctx, frame)
 
 
-def _value(f: Field, val: Any, path: str, ctx: Ctx, frame: int) -> None:
+def _value(f: Field, val: Any, path: str, ctx: Ctx, frame: int, owner: str) -> None:
     kind = f.kind
     if kind == COMPLEX:
         if type(val) is not dict:
@@ -166,11 +175,13 @@ def _value(f: Field, val: Any, path: str, ctx: Ctx, frame: int) -> None:
         t = f.type
         if t == "Reference":
             ctx.refs.append((path, val, f.ref_types, frame))
+        elif t == "Extension":
+            ctx.exts.append((path, val))
         hook = ctx.hooks.get(t)
         if hook is not None:
             hook(val, path, ctx)
     elif kind == RESOURCE:
-        how = "contained" if f.name == "contained" else ("entry" if f.name == "resource" and path.startswith("Bundle") else "inline")
+        how = "contained" if f.name == "contained" else ("entry" if owner == "Bundle.entry" else "inline")
         walk_resource(val, path, ctx, frame, how)
     elif kind == PRIMITIVE:  # pragma: no cover - handled by the caller
         _primitive(f, val, path, ctx)

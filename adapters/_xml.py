@@ -1,0 +1,72 @@
+"""Hardened XML parsing for adapters: no DTD, no entities, no network, bounded size.
+
+OWASP XML External Entity Prevention: a DOCTYPE is refused outright, so neither external nor internal
+entities (billion laughs) can be declared; libxml2 never loads a DTD or touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from hub.fhir.errors import InvalidInput, Issue
+
+MAX_XML_BYTES = 20 * 1024 * 1024
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _invalid(message: str, line: int | None = None, column: int | None = None) -> InvalidInput:
+    return InvalidInput(message, [Issue("error", "structure", message, (), line, column)])
+
+
+def _line_of(payload: bytes, offset: int) -> tuple[int, int]:
+    head = payload[:offset]
+    return head.count(b"\n") + 1, offset - (head.rfind(b"\n") + 1) + 1
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+def parse_xml(payload: bytes, max_bytes: int = MAX_XML_BYTES) -> etree._Element:
+    """The root element of `payload`; InvalidInput (with line/column) for oversized, DTD-bearing or malformed XML."""
+    if len(payload) > max_bytes:
+        raise _invalid(f"XML payload of {len(payload)} bytes exceeds the limit of {max_bytes} bytes")
+    if not payload.strip():
+        raise _invalid("empty payload: expected an XML document")
+    m = _DOCTYPE.search(payload)
+    if m:
+        line, col = _line_of(payload, m.start())
+        raise _invalid("DOCTYPE and ENTITY declarations are not allowed in XML input", line, col)
+    try:
+        tree = etree.fromstring(payload, _parser()).getroottree()
+    except etree.XMLSyntaxError as exc:
+        line, col = exc.position if exc.position else (exc.lineno, None)
+        raise _invalid(f"malformed XML: {exc.msg}", line, col) from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise _invalid("DOCTYPE declarations are not allowed in XML input", 1)
+    root = tree.getroot()
+    for node in root.iter(etree.Entity):
+        raise _invalid("entity references are not allowed in XML input", node.sourceline)
+    return root
+
+
+def local(tag: object) -> str:
+    """The local part of an element tag (`{ns}name` → `name`); '' for comments and PIs."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def namespace(tag: object) -> str:
+    if not isinstance(tag, str) or not tag.startswith("{"):
+        return ""
+    return tag[1:].split("}", 1)[0]

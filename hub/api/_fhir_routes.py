@@ -1,0 +1,130 @@
+"""The FHIR REST routes under /fhir: each maps HTTP to one interaction in `hub.interactions`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from hub.api._auth import bearer
+from hub.api._responses import fhir_response
+from hub.fhir.errors import NotFound, Unprocessable
+from hub.fhir.formats import parse_body
+from hub.interactions import (
+    Caller,
+    Result,
+    create,
+    delete,
+    history,
+    process_bundle,
+    read,
+    search,
+    update,
+    vread,
+)
+
+router = APIRouter()
+
+
+@lru_cache(maxsize=512)
+def _known_type(rtype: str) -> bool:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        model = get_fhir_model_class(rtype)
+    except (KeyError, ValueError):
+        return False
+    return "resourceType" in getattr(model, "model_fields", {}) or hasattr(model, "get_resource_type")
+
+
+def _type(rtype: str) -> str:
+    if not rtype[:1].isupper() or not _known_type(rtype):
+        raise NotFound(f"unknown resource type {rtype!r}")
+    return rtype
+
+
+async def _body(request: Request) -> dict:
+    hub = request.app.state.hub
+    data = await request.body()
+    if len(data) > hub.settings.max_body_bytes:
+        raise Unprocessable("request body too large")
+    return parse_body(data, request.headers.get("content-type"))
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+def _pairs(request: Request) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in request.query_params.multi_items() if k not in ("_format", "_pretty")]
+
+
+@router.post("/fhir")
+async def bundle_endpoint(request: Request, caller: Caller = Depends(bearer)) -> Response:
+    body = await _body(request)
+    return fhir_response(request, process_bundle(request.app.state.hub, caller, body, _base(request)))
+
+
+@router.get("/fhir/_history")
+def system_history(request: Request, caller: Caller = Depends(bearer)) -> Response:
+    return fhir_response(request, history(request.app.state.hub, caller, None, None, base=_base(request)))
+
+
+@router.get("/fhir/{rtype}")
+def search_get(rtype: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    return fhir_response(request, search(request.app.state.hub, caller, _type(rtype), _pairs(request), _base(request)))
+
+
+@router.post("/fhir/{rtype}/_search")
+async def search_post(rtype: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    form = await request.form()
+    pairs = _pairs(request) + [(k, str(v)) for k, v in form.multi_items()]
+    return fhir_response(request, search(request.app.state.hub, caller, _type(rtype), pairs, _base(request)))
+
+
+@router.post("/fhir/{rtype}")
+async def create_endpoint(rtype: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    body = await _body(request)
+    hub = request.app.state.hub
+    result = create(hub, caller, _type(rtype), body, if_none_exist=request.headers.get("if-none-exist"), base=_base(request))
+    return fhir_response(request, result)
+
+
+@router.get("/fhir/{rtype}/_history")
+def type_history(rtype: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    return fhir_response(request, history(request.app.state.hub, caller, _type(rtype), None, base=_base(request)))
+
+
+@router.get("/fhir/{rtype}/{rid}")
+def read_endpoint(rtype: str, rid: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    result = read(request.app.state.hub, caller, _type(rtype), rid, _base(request))
+    etag = request.headers.get("if-none-match")
+    if etag and etag == result.headers.get("ETag"):
+        return Response(status_code=304, headers=result.headers)
+    return fhir_response(request, result)
+
+
+@router.put("/fhir/{rtype}/{rid}")
+async def update_endpoint(rtype: str, rid: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    body = await _body(request)
+    result = update(request.app.state.hub, caller, _type(rtype), rid, body, if_match=request.headers.get("if-match"), base=_base(request))
+    return fhir_response(request, result)
+
+
+@router.delete("/fhir/{rtype}/{rid}")
+def delete_endpoint(rtype: str, rid: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    result: Result = delete(request.app.state.hub, caller, _type(rtype), rid)
+    if result.body is None:
+        return Response(status_code=204, headers=result.headers)
+    return fhir_response(request, result)
+
+
+@router.get("/fhir/{rtype}/{rid}/_history")
+def instance_history(rtype: str, rid: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    return fhir_response(request, history(request.app.state.hub, caller, _type(rtype), rid, base=_base(request)))
+
+
+@router.get("/fhir/{rtype}/{rid}/_history/{vid}")
+def vread_endpoint(rtype: str, rid: str, vid: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    return fhir_response(request, vread(request.app.state.hub, caller, _type(rtype), rid, vid, _base(request)))

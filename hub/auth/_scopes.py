@@ -1,0 +1,22 @@
+"""SMART v2 scopes (`system/AllergyIntolerance.rs`, `system/*.cruds`) and their v1 forms (`.read`, `.write`, `.*`).
+
+Spec: https://build.fhir.org/ig/HL7/smart-app-launch/scopes-and-launch-context.html
+"""
+
+from __future__ import annotations
+
+_V1 = {"read": "rs", "write": "cud", "*": "cruds"}
+
+
+def allows(scopes: tuple[str, ...] | list[str], rtype: str, action: str) -> bool:
+    """Whether any scope grants `action` (one of c r u d s) on `rtype`."""
+    for scope in scopes:
+        context, _, rest = scope.partition("/")
+        if context not in ("system", "user", "patient") or not rest:
+            continue
+        res, _, perms = rest.partition(".")
+        perms = perms.split("?", 1)[0]
+        perms = _V1.get(perms, perms)
+        if res in ("*", rtype) and action in perms:
+            return True
+    return False

@@ -1,0 +1,1 @@
+"""Benchmarks of the whole pipeline (adapter, store, outbox, delivery, start-up)."""

@@ -1,0 +1,141 @@
+"""Enforcer: decide + mask + audit for a set of stored resources and one requester."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from hub.consent import Decision, Requester, compile_policy, decide, mask
+from hub.store import AuditLink, Store, Stored, normalise_reference, parse_query
+
+# Types that carry no patient data of their own; every other type is decided per resource (fail closed).
+NON_CLINICAL_TYPES = frozenset(
+    {
+        "Subscription", "Organization", "Practitioner", "PractitionerRole", "Location", "Endpoint",
+        "CodeSystem", "ValueSet", "ConceptMap", "NamingSystem", "StructureDefinition",
+        "CapabilityStatement", "OperationDefinition", "SearchParameter", "OperationOutcome", "Parameters",
+        "Consent", "AuditEvent",
+    }
+)
+_PROTECTED = {"sekretessmarkering", "skyddadFolkbokforing"}
+
+
+@dataclass(frozen=True)
+class Released:
+    """A resource as it may be shown to the requester (masked when needed), with the decision."""
+
+    stored: Stored
+    resource: dict[str, Any]
+    decision: Decision | None
+
+
+class Enforcer:
+    """Decides what a requester may see; denied resources are simply dropped by the caller."""
+
+    def __init__(self, store: Store, source: str = "knutpunkt") -> None:
+        self.store = store
+        self.source = source
+
+    # -- policy loading ------------------------------------------------------------------------
+    def _policy(self, s: Session, patient_id: str | None) -> Any:
+        if patient_id is None:
+            return compile_policy([], {}, patient_protected=False)
+        consents = [st.resource for st in self.store.search(s, parse_query("Consent", [("patient", f"Patient/{patient_id}"), ("_count", "1000")]))]
+        orgs: dict[str, dict[str, Any]] = {}
+        for consent in consents:
+            for ref in _references(consent):
+                if ref.startswith("Organization/") and ref not in orgs:
+                    org = self.store.read_optional(s, "Organization", ref.split("/", 1)[1])
+                    if org is not None:
+                        orgs[ref] = org.resource
+        patient = self.store.read_optional(s, "Patient", patient_id)
+        protected = patient is not None and _is_protected(patient.resource)
+        return compile_policy(consents, orgs, patient_protected=protected)
+
+    # -- deciding ------------------------------------------------------------------------------
+    def filter(
+        self,
+        s: Session,
+        items: Iterable[Stored],
+        requester: Requester,
+        *,
+        action: str = "R",
+        audit: bool = True,
+        now: datetime | None = None,
+    ) -> list[Released]:
+        """Released resources among `items`, in order; every decision is audited in `s`."""
+        now = now or datetime.now(UTC)
+        policies: dict[str | None, Any] = {}
+        out: list[Released] = []
+        for st in items:
+            if st.rtype in NON_CLINICAL_TYPES:
+                out.append(Released(st, st.resource, None))
+                continue
+            pid = st.rid if st.rtype == "Patient" else _patient_id(st)
+            try:
+                if pid not in policies:
+                    policies[pid] = self._policy(s, pid)
+                decision = decide(policies[pid], st.resource, requester, now)
+            except Exception:  # fail closed: anything unexpected denies
+                decision = Decision(permit=False, rule="error", consent_ids=(), emergency=False, mask=False)
+            if audit:
+                self.audit(s, decision, requester, pid, st.ref, action, now)
+            if decision.permit:
+                out.append(Released(st, mask(st.resource) if decision.mask else st.resource, decision))
+        return out
+
+    def decide_one(self, s: Session, st: Stored, requester: Requester, *, action: str, now: datetime | None = None) -> Released | None:
+        released = self.filter(s, [st], requester, action=action, now=now)
+        return released[0] if released else None
+
+    # -- audit ---------------------------------------------------------------------------------
+    def audit(self, s: Session, decision: Decision, requester: Requester, patient_id: str | None, entity_ref: str | None, action: str, now: datetime) -> None:
+        from hub.audit import build_audit_event, chain_hash
+
+        event = build_audit_event(
+            decision=decision,
+            requester=requester,
+            patient_ref=f"Patient/{patient_id}" if patient_id else None,
+            entity_ref=entity_ref,
+            action=action,
+            source=self.source,
+            now=now,
+        )
+        event["id"] = str(uuid.uuid4())
+        stored, _ = self.store.update(s, event)
+        if self.store.is_postgres:  # serialise chain appends across processes
+            s.execute(text("SELECT pg_advisory_xact_lock(7710001)"))
+        last = s.execute(select(AuditLink).order_by(AuditLink.seq.desc()).limit(1)).scalars().first()
+        prev = last.hash if last else "0" * 64
+        s.add(AuditLink(event_id=stored.rid, prev_hash=prev, hash=chain_hash(prev, stored.resource)))
+        s.flush()
+
+
+def _references(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "reference" and isinstance(v, str):
+                norm = normalise_reference(v)
+                if norm:
+                    yield norm
+            else:
+                yield from _references(v)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _references(item)
+
+
+def _patient_id(st: Stored) -> str | None:
+    from hub.store import patient_of
+
+    return patient_of(st.resource)
+
+
+def _is_protected(patient: dict[str, Any]) -> bool:
+    return any(isinstance(c, dict) and c.get("code") in _PROTECTED for c in (patient.get("meta") or {}).get("security", []) or [])

@@ -1,0 +1,66 @@
+"""Ingest: adapter → FHIR → identity (patient linking) → validate → store → route, all-or-nothing.
+
+The adapter's collection Bundle becomes one transaction: a Patient is linked by identifier (conditional
+create, an existing Patient is kept), every other resource is PUT under the adapter's stable id, so
+re-ingesting a source document updates and never duplicates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.fhir.errors import InvalidInput, Issue
+from hub.interactions import Caller, Result, process_bundle
+from hub.wiring import Hub
+
+_PATIENT_SYSTEMS = (
+    "http://electronichealth.se/identifier/personnummer",
+    "http://electronichealth.se/identifier/samordningsnummer",
+    "http://electronichealth.se/identifier/nationelltReservnummer",
+)
+
+
+def convert(adapter_name: str, payload: bytes) -> dict[str, Any]:
+    """Run one adapter: source bytes → collection Bundle (InvalidInput with every issue on bad input)."""
+    from adapters import get_adapter
+
+    return get_adapter(adapter_name).convert(payload)
+
+
+def _patient_condition(patient: dict[str, Any]) -> str | None:
+    idents = [i for i in patient.get("identifier", []) or [] if i.get("system") and i.get("value")]
+    for system in _PATIENT_SYSTEMS:
+        for ident in idents:
+            if ident["system"] == system:
+                return f"identifier={system}|{ident['value']}"
+    if idents:
+        return f"identifier={idents[0]['system']}|{idents[0]['value']}"
+    return None
+
+
+def to_transaction(collection: dict[str, Any]) -> dict[str, Any]:
+    entries = []
+    for i, entry in enumerate(collection.get("entry", []) or []):
+        res = entry.get("resource") or {}
+        rtype = res.get("resourceType")
+        if rtype == "Patient":
+            cond = _patient_condition(res)
+            if cond is None:
+                raise InvalidInput("patient without identifier", [Issue("error", "required", "a Patient needs an identifier to be linked", (f"Bundle.entry[{i}].resource.identifier",))])
+            request = {"method": "POST", "url": "Patient", "ifNoneExist": cond}
+        elif res.get("id"):
+            request = {"method": "PUT", "url": f"{rtype}/{res['id']}"}
+        else:
+            request = {"method": "POST", "url": rtype}
+        entries.append({"fullUrl": entry.get("fullUrl"), "resource": res, "request": request})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def ingest(hub: Hub, caller: Caller, adapter_name: str, payload: bytes, base: str = "") -> Result:
+    collection = convert(adapter_name, payload)
+    result = process_bundle(hub, caller, to_transaction(collection), base)
+    result.status = 201
+    return result
+
+
+__all__ = ["convert", "ingest", "to_transaction"]

@@ -1,0 +1,8 @@
+"""FHIR interactions, independent of HTTP: each takes the hub, the caller and plain values."""
+
+from hub.interactions._context import Caller, Result
+from hub.interactions._crud import create, delete, history, read, update, vread
+from hub.interactions._search import search
+from hub.interactions._transaction import process_bundle
+
+__all__ = ["Caller", "Result", "create", "delete", "history", "process_bundle", "read", "search", "update", "vread"]

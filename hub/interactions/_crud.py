@@ -1,0 +1,156 @@
+"""read, vread, create, update, delete and history (http://hl7.org/fhir/R4/http.html).
+
+Reads of patient data pass the consent filter; a withheld resource answers 404 exactly like an unknown one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from hub.fhir.errors import NotFound, PreconditionFailed
+from hub.interactions._context import Caller, Result
+from hub.interactions._writes import check_id, check_resource
+from hub.store import Stored, fhir_instant, parse_query
+from hub.wiring import Hub
+
+
+def headers_for(st: Stored, base: str = "") -> dict[str, str]:
+    return {
+        "ETag": st.etag,
+        "Last-Modified": st.last_updated.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Location": f"{base}/{st.rtype}/{st.rid}/_history/{st.vid}",
+    }
+
+
+def released(hub: Hub, s: Session, caller: Caller, st: Stored) -> dict[str, Any]:
+    """The resource as the caller may see it, or 404 when the consent filter withholds it."""
+    out = hub.enforcer.filter(s, [st], caller.requester)
+    if not out:
+        raise NotFound(f"{st.rtype}/{st.rid} is not known")
+    return out[0].resource
+
+
+def read(hub: Hub, caller: Caller, rtype: str, rid: str, base: str = "") -> Result:
+    caller.require(rtype, "r")
+    with hub.store.transaction() as s:
+        st = hub.store.read(s, rtype, rid)
+        body = released(hub, s, caller, st)
+    h = headers_for(st, base)
+    h.pop("Location")
+    return Result(200, body, h)
+
+
+def vread(hub: Hub, caller: Caller, rtype: str, rid: str, vid: str, base: str = "") -> Result:
+    caller.require(rtype, "r")
+    if not vid.isdigit():
+        raise NotFound(f"{rtype}/{rid}/_history/{vid} is not known")
+    with hub.store.transaction() as s:
+        st = hub.store.vread(s, rtype, rid, int(vid))
+        body = released(hub, s, caller, st)
+    h = headers_for(st, base)
+    h.pop("Location")
+    return Result(200, body, h)
+
+
+def _parse_if_match(value: str | None) -> int | None:
+    if not value:
+        return None
+    v = value.strip()
+    if v.startswith("W/"):
+        v = v[2:]
+    v = v.strip('"')
+    if not v.isdigit():
+        raise PreconditionFailed(f"If-Match {value!r} is not a version ETag")
+    return int(v)
+
+
+def create(hub: Hub, caller: Caller, rtype: str, resource: dict[str, Any], *, if_none_exist: str | None = None, base: str = "") -> Result:
+    caller.require(rtype, "c")
+    check_resource(resource, rtype, hub.settings)
+    with hub.store.transaction() as s:
+        if if_none_exist:
+            existing = conditional_matches(hub, s, rtype, if_none_exist)
+            if len(existing) > 1:
+                raise PreconditionFailed(f"If-None-Exist matched {len(existing)} resources")
+            if existing:
+                st = existing[0]
+                return Result(200, st.resource, headers_for(st, base))
+        st = hub.store.create(s, {k: v for k, v in resource.items() if k != "id"})
+    after_write(hub, st)
+    return Result(201, st.resource, headers_for(st, base))
+
+
+def update(hub: Hub, caller: Caller, rtype: str, rid: str, resource: dict[str, Any], *, if_match: str | None = None, base: str = "") -> Result:
+    caller.require(rtype, "u")
+    check_id(rid)
+    if resource.get("id") != rid:
+        from hub.fhir.errors import InvalidInput, Issue
+
+        raise InvalidInput("id mismatch", [Issue("error", "invalid", f"resource id {resource.get('id')!r} does not match URL id {rid!r}", (f"{rtype}.id",))])
+    check_resource(resource, rtype, hub.settings)
+    with hub.store.transaction() as s:
+        st, created = hub.store.update(s, resource, if_match=_parse_if_match(if_match))
+    after_write(hub, st)
+    return Result(201 if created else 200, st.resource, headers_for(st, base))
+
+
+def delete(hub: Hub, caller: Caller, rtype: str, rid: str) -> Result:
+    caller.require(rtype, "d")
+    with hub.store.transaction() as s:
+        st = hub.store.delete(s, rtype, rid)
+    if st is not None:
+        after_write(hub, st)
+    return Result(204 if st is None else 200, None if st is None else _deleted_outcome(rtype, rid), {} if st is None else {"ETag": st.etag})
+
+
+def _deleted_outcome(rtype: str, rid: str) -> dict[str, Any]:
+    return {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational", "diagnostics": f"{rtype}/{rid} deleted"}]}
+
+
+def history(hub: Hub, caller: Caller, rtype: str | None, rid: str | None, count: int = 100, base: str = "") -> Result:
+    caller.require(rtype or "*", "r")
+    with hub.store.transaction() as s:
+        versions = hub.store.history(s, rtype, rid, count=count)
+        live = [v for v in versions if not v.deleted]
+        shown = {(r.stored.rtype, r.stored.rid, r.stored.vid): r.resource for r in hub.enforcer.filter(s, live, caller.requester)}
+    entries = []
+    for v in versions:
+        key = (v.rtype, v.rid, v.vid)
+        if v.deleted:
+            entries.append({"fullUrl": f"{base}/{v.rtype}/{v.rid}", "request": {"method": "DELETE", "url": f"{v.rtype}/{v.rid}"},
+                            "response": {"status": "204", "lastModified": fhir_instant(v.last_updated)}})
+        elif key in shown:
+            entries.append({"fullUrl": f"{base}/{v.rtype}/{v.rid}", "resource": shown[key],
+                            "request": {"method": "POST" if v.vid == 1 else "PUT", "url": f"{v.rtype}/{v.rid}" if v.vid > 1 else v.rtype},
+                            "response": {"status": "201" if v.vid == 1 else "200", "etag": v.etag, "lastModified": fhir_instant(v.last_updated)}})
+    if rid and not entries:
+        raise NotFound(f"{rtype}/{rid} is not known")
+    return Result(200, {"resourceType": "Bundle", "type": "history", "entry": entries})
+
+
+def conditional_matches(hub: Hub, s: Session, rtype: str, query_string: str) -> list[Stored]:
+    from urllib.parse import parse_qsl
+
+    q = parse_query(rtype, parse_qsl(query_string.split("?", 1)[-1], keep_blank_values=True))
+    q.count = 2
+    return hub.store.search(s, q)
+
+
+def after_write(hub: Hub, st: Stored) -> None:
+    """Effects outside the database once a write committed: terminology registration, delivery wake-up."""
+    if st.rtype in ("CodeSystem", "ValueSet", "ConceptMap", "NamingSystem"):
+        try:
+            from hub.terminology import default_service
+
+            svc = default_service()
+            if st.deleted:
+                svc.unregister(st.rtype, st.resource.get("url", ""))  # type: ignore[attr-defined]
+            else:
+                svc.register(st.resource)  # type: ignore[attr-defined]
+        except Exception:  # terminology registration must never undo a committed write
+            import logging
+
+            logging.getLogger("knutpunkt").exception("terminology registration failed for %s", st.ref)
+    hub.wake()

@@ -1,0 +1,1 @@
+"""Runnable helpers that ship with the hub: the demo registry receiver."""

@@ -1,0 +1,115 @@
+"""Python forms of the common base invariants (same meaning as the FHIRPath in invariants.json, faster).
+
+Each check takes the element dict and returns True when the invariant holds.
+Spec: http://hl7.org/fhir/R4/extensibility.html#Extension (ext-1), allergyintolerance.html (ait-1/2),
+datatypes.html (per-1, qty-3, att-1, cpt-2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+_AI_VER = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+
+
+def _has_value_x(el: dict[str, Any]) -> bool:
+    return any(k.startswith("value") or k.startswith("_value") for k in el)
+
+
+def ext_1(el: dict[str, Any]) -> bool:
+    return ("extension" in el) != _has_value_x(el)
+
+
+def _entered_in_error(res: dict[str, Any]) -> bool:
+    vs = res.get("verificationStatus")
+    if not isinstance(vs, dict):
+        return False
+    for c in vs.get("coding") or ():
+        if isinstance(c, dict) and c.get("system") == _AI_VER and c.get("code") == "entered-in-error":
+            return True
+    return False
+
+
+def ait_1(res: dict[str, Any]) -> bool:
+    return "clinicalStatus" in res or _entered_in_error(res)
+
+
+def ait_2(res: dict[str, Any]) -> bool:
+    return "clinicalStatus" not in res or not _entered_in_error(res)
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def date_order(start: Any, end: Any) -> bool | None:
+    """start <= end for FHIR date/dateTime strings; None when the precisions make it undecidable."""
+    if not isinstance(start, str) or not isinstance(end, str):
+        return None
+    if len(start) > 10 and len(end) > 10:
+        a, b = _instant(start), _instant(end)
+        if a is not None and b is not None and (a.tzinfo is None) == (b.tzinfo is None):
+            return a <= b
+        return None
+    n = min(len(start), len(end), 10)
+    if start[:n] != end[:n]:
+        return start[:n] < end[:n]
+    return True if len(start) == len(end) else None
+
+
+def per_1(el: dict[str, Any]) -> bool:
+    return date_order(el.get("start"), el.get("end")) is not False
+
+
+def qty_3(el: dict[str, Any]) -> bool:
+    return "code" not in el or "system" in el
+
+
+def att_1(el: dict[str, Any]) -> bool:
+    return "data" not in el or "contentType" in el
+
+
+def cpt_2(el: dict[str, Any]) -> bool:
+    return "value" not in el or "system" in el
+
+
+def inv_1(el: dict[str, Any]) -> bool:
+    value = _has_value_x(el)
+    res = "resource" in el
+    if "part" in el:
+        return not value and not res
+    return value != res
+
+
+def attachment_size(el: dict[str, Any], path: str, ctx: Any) -> None:
+    """Attachment.size must equal the number of bytes in data (http://hl7.org/fhir/R4/datatypes.html#Attachment)."""
+    data, size = el.get("data"), el.get("size")
+    if isinstance(data, str) and isinstance(size, int) and not isinstance(size, bool):
+        import base64
+        import binascii
+
+        try:
+            n = len(base64.b64decode("".join(data.split()), validate=True))
+        except (binascii.Error, ValueError):
+            return
+        if n != size:
+            ctx.error("value", f"Attachment.size is {size} but data holds {n} bytes", path + ".size")
+
+
+EXTRA_HOOKS: dict[str, Any] = {"Attachment": attachment_size}
+
+COMPILED: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "ext-1": ext_1,
+    "ait-1": ait_1,
+    "ait-2": ait_2,
+    "per-1": per_1,
+    "qty-3": qty_3,
+    "att-1": att_1,
+    "cpt-2": cpt_2,
+    "inv-1": inv_1,
+}
