@@ -25,7 +25,8 @@ def _line_of(payload: bytes, offset: int) -> tuple[int, int]:
     return head.count(b"\n") + 1, offset - (head.rfind(b"\n") + 1) + 1
 
 
-def _parser() -> etree.XMLParser:
+def hardened_parser() -> etree.XMLParser:
+    """An lxml parser that never resolves entities, loads a DTD or touches the network."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -47,7 +48,7 @@ def parse_xml(payload: bytes, max_bytes: int = MAX_XML_BYTES) -> etree._Element:
         line, col = _line_of(payload, m.start())
         raise _invalid("DOCTYPE and ENTITY declarations are not allowed in XML input", line, col)
     try:
-        tree = etree.fromstring(payload, _parser()).getroottree()
+        tree = etree.fromstring(payload, hardened_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (exc.lineno, None)
         raise _invalid(f"malformed XML: {exc.msg}", line, col) from None

@@ -39,7 +39,7 @@ def decide(policy: PatientPolicy, resource: dict, requester: Requester, now: dat
     `emergency` is True for every decision made under purpose ETREAT (to be audited as emergency access).
     """
     try:
-        return _decide(policy, resource, requester, timestamp(now))
+        return _emergency(_decide(policy, resource, requester, timestamp(now)), requester)
     except Exception:  # noqa: BLE001 - rule 1: any error denies
         return _ERROR
 
@@ -55,10 +55,17 @@ def decide_many(
     out = []
     for resource in resources:
         try:
-            out.append(_decide(policy, resource, requester, ts))
+            out.append(_emergency(_decide(policy, resource, requester, ts), requester))
         except Exception:  # noqa: BLE001
             out.append(_ERROR)
     return out
+
+
+def _emergency(decision: Decision, req: Requester) -> Decision:
+    """Every decision under purpose ETREAT is flagged, so it is audited as emergency access."""
+    if decision.emergency or req.purpose != ETREAT:
+        return decision
+    return Decision(decision.permit, decision.rule, decision.consent_ids, True, decision.mask)
 
 
 def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -> Decision:

@@ -141,7 +141,7 @@ class LocalTerminologyService:
         return _split(url)[0] in self._cs
 
     def lookup(self, system: str, code: str, version: str | None = None) -> LookupResult | None:
-        cs = self.codesystem(system, version)
+        cs = self.codesystem(system, version) or self.codesystem(self._canonical(system), version)
         return cs.lookup(code) if cs is not None else None
 
     def subsumes(self, system: str, code_a: str, code_b: str) -> bool | None:
@@ -174,7 +174,12 @@ class LocalTerminologyService:
         return None
 
     def has_valueset(self, url: str) -> bool:
-        return self._vs_resource(_split(url)[0]) is not None
+        base = _split(url)[0]
+        return base in self._compiled or base in self._vs or self._vs_resource(base) is not None
+
+    def _canonical(self, system: str) -> str:
+        """`urn:oid:` systems with a known URI (NamingSystem) → that URI; otherwise unchanged."""
+        return self._naming.oid_to_uri(system) if system.startswith("urn:oid:") else system
 
     def compiled(self, url: str, _stack: tuple[str, ...] = ()) -> CompiledValueSet | None:
         """The compiled value set (cached), or None when unknown. Raises InvalidInput on cycles/bad filters."""
@@ -213,6 +218,9 @@ class LocalTerminologyService:
                 return ValidateCodeResult(False, msg or f"code {code} is not in value set {vs.url}")
             system = systems[0]
         key = (system, code)
+        if key not in vs.members and system not in vs.open_systems and system != self._canonical(system):
+            system = self._canonical(system)  # e.g. urn:oid:1.2.752.116.2.1.1 → http://snomed.info/sct
+            key = (system, code)
         if key in vs.members:
             shown = vs.members[key]
             if display is None:
@@ -275,8 +283,12 @@ class LocalTerminologyService:
         conceptmap_url: str | None = None,
         target_system: str | None = None,
     ) -> list[TranslateMatch]:
-        """Matches from one ConceptMap (by url) or from every map with a group for `system`."""
-        return self._translate(conceptmap_url, system, code, target_system, frozenset())
+        """Matches from one ConceptMap (by url) or from every map with a group for `system`
+        (a `urn:oid:` system with a known URI is retried under that URI)."""
+        found = self._translate(conceptmap_url, system, code, target_system, frozenset())
+        if not found and system is not None and system != self._canonical(system):
+            found = self._translate(conceptmap_url, self._canonical(system), code, target_system, frozenset())
+        return found
 
     def _translate(
         self, url: str | None, system: str | None, code: str, target: str | None, seen: frozenset[str]

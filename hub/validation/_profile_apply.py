@@ -76,12 +76,19 @@ class ProfileRun:
         disc = (node.slicing or {}).get("discriminator") or []
         rules = (node.slicing or {}).get("rules", "open")
         by_slice: dict[str, Items] = {s: [] for s in node.slices}
+        index = node.slice_index
+        if index is None:
+            index = node.slice_index = _slice_index(node, disc)
         for p, v in items:
             hit = None
-            for sname, snode in node.slices.items():
-                if self.in_slice(snode, disc, v):
-                    hit = sname
-                    break
+            if index is not False:
+                key = v.get(disc[0][1]) if isinstance(v, dict) else None
+                hit = index.get(key) if isinstance(key, str) else None
+            else:
+                for sname, snode in node.slices.items():
+                    if self.in_slice(snode, disc, v):
+                        hit = sname
+                        break
             if hit is None:
                 if rules == "closed":
                     self.ctx.error("structure", f"{name}: element matches no slice and slicing is closed (profile {purl})", p)
@@ -175,6 +182,25 @@ class ProfileRun:
             return  # already reported by the base pass
         if rtype is not None and rtype not in types:
             self.ctx.error("structure", f"reference to {rtype} is not allowed by the profile (allowed: {', '.join(types)})", path)
+
+
+def _slice_index(node: PNode, disc: list[tuple[str, str]]) -> dict[str, str] | bool:
+    """{value: slice} for the common case of one value discriminator on a direct string child (url, system)."""
+    if len(disc) != 1 or disc[0][0] not in ("value", "pattern") or not disc[0][1] or "." in disc[0][1]:
+        return False
+    dpath = disc[0][1]
+    index: dict[str, str] = {}
+    for sname, snode in node.slices.items():
+        target = snode.children.get(dpath)
+        want = None
+        if target is not None:
+            want = target.fixed if target.fixed is not None else target.pattern
+        if want is None and dpath == "url" and snode.profiles:
+            want = snode.profiles[0]
+        if not isinstance(want, str) or want in index:
+            return False
+        index[want] = sname
+    return index
 
 
 def _items(parent: dict[str, Any], name: str, parent_path: str) -> Items:

@@ -41,6 +41,22 @@ class PNode:
     slicing: dict[str, Any] | None = None  # {"discriminator": [(type, path)], "rules": "open"|"closed"|"openAtEnd"}
     slices: dict[str, PNode] = field(default_factory=dict)
     children: dict[str, PNode] = field(default_factory=dict)
+    slice_index: Any = None  # {discriminating value: slice name} when one simple value discriminator
+
+    def is_empty(self) -> bool:
+        return (self.min is None and not self.max_set and self.fixed is None and self.pattern is None
+                and self.binding is None and not self.constraints and not self.profiles and not self.target_types
+                and not self.slices and not self.children)
+
+    def prune(self) -> None:
+        """Drop children that constrain nothing (e.g. an element listed only for its short text)."""
+        for name in list(self.children):
+            child = self.children[name]
+            child.prune()
+            if child.is_empty() and not child.slicing:
+                del self.children[name]
+        for s in self.slices.values():
+            s.prune()
 
     def child(self, name: str) -> PNode:
         node = self.children.get(name)

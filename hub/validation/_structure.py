@@ -37,6 +37,13 @@ class Field:
     ref_types: tuple[str, ...] | None = None
     choice: str | None = None
     attribute: bool = False  # an XML attribute (Extension.url, Element.id)
+    check: Any = None  # the primitive format checker (set for primitives)
+
+    def __post_init__(self) -> None:
+        if self.kind == PRIMITIVE:
+            from hub.validation._primitives import CHECKERS
+
+            self.check = CHECKERS[self.type]
 
 
 @dataclass(slots=True)

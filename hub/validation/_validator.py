@@ -104,6 +104,7 @@ class Validator:
             elements = (sd.get("differential") or {}).get("element") or (sd.get("snapshot") or {}).get("element") or []
             compile_elements(root, elements)
             _drop_base_minimums(root, sd.get("type", ""))
+            root.prune()
             result = CompiledProfile(url, sd.get("type", ""), root, sd.get("name", ""))
         self._compiled[url] = result
         return result

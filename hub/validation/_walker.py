@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.fhir.errors import Issue
-from hub.validation._primitives import CHECKERS
 from hub.validation._structure import COMPLEX, PRIMITIVE, RESOURCE, Field, TypeDef, is_resource_type, typedef
 
 
@@ -64,6 +63,7 @@ def walk_resource(res: Any, path: str, ctx: Ctx, parent: int = -1, how: str = "r
 
 def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> None:
     fields = td.fields
+    seen_choice: set[str] | None = None
     for key, val in obj.items():
         f = fields.get(key)
         if f is None:
@@ -73,8 +73,23 @@ def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> 
                 base = fields.get(key[1:])
                 if base is not None and base.kind == PRIMITIVE:
                     _primitive_ext(base, val, obj.get(key[1:]), f"{path}.{key[1:]}", ctx, frame)
+                    if base.choice is not None and key[1:] not in obj:
+                        seen_choice = _choice_seen(seen_choice, base, td, path, ctx)
                     continue
             ctx.error("structure", f"unknown element '{key}'", f"{path}.{key}")
+            continue
+        if f.choice is not None:
+            seen_choice = _choice_seen(seen_choice, f, td, path, ctx)
+        if f.kind == PRIMITIVE and not f.many:
+            # fast path: most elements are single primitives; the path string is built only on error
+            if f.check(val) is None and (f.enum is None or val in f.enum) and f.type != "xhtml":
+                continue
+            if type(val) is list:
+                ctx.error("structure", f"'{key}' must not be a JSON array", f"{path}.{key}")
+            elif val is None:
+                ctx.error("structure", "null is not a valid value", f"{path}.{key}")
+            else:
+                _primitive(f, val, f"{path}.{key}", ctx)
             continue
         p = f"{path}.{key}"
         if f.many:
@@ -91,6 +106,8 @@ def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> 
                         if not (isinstance(ext, list) and i < len(ext) and ext[i] is not None):
                             ctx.error("structure", "null is only allowed where _element carries the value's id/extension", f"{p}[{i}]")
                         continue
+                    if f.check(item) is None and (f.enum is None or item in f.enum) and f.type != "xhtml":
+                        continue
                     _primitive(f, item, f"{p}[{i}]", ctx)
             else:
                 for i, item in enumerate(val):
@@ -99,28 +116,28 @@ def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> 
             if type(val) is list:
                 ctx.error("structure", f"'{key}' must not be a JSON array", p)
                 continue
-            if f.kind == PRIMITIVE:
-                if val is None:
-                    ctx.error("structure", "null is not a valid value", p)
-                    continue
-                _primitive(f, val, p, ctx)
-            else:
-                _value(f, val, p, ctx, frame, td.name)
+            _value(f, val, p, ctx, frame, td.name)
     for name in td.required:
         if name not in obj and ("_" + name) not in obj:
             ctx.error("required", f"missing required element '{name}' (min 1)", path)
-    if td.choices:
-        for group, names in td.choices.items():
-            present = [n for n in names if n in obj or ("_" + n) in obj]
-            if len(present) > 1:
-                ctx.error("structure", f"only one of {group}[x] is allowed, found {', '.join(present)}", path)
-        for group in td.choices_required:
-            if not any(n in obj or ("_" + n) in obj for n in td.choices[group]):
-                ctx.error("required", f"missing required element '{group}[x]'", path)
+    for group in td.choices_required:
+        if not any(n in obj or ("_" + n) in obj for n in td.choices[group]):
+            ctx.error("required", f"missing required element '{group}[x]'", path)
+
+
+def _choice_seen(seen: set[str] | None, f: Field, td: TypeDef, path: str, ctx: Ctx) -> set[str]:
+    """Only one type of a choice element (value[x]) may appear."""
+    if seen is None:
+        seen = set()
+    group = f.choice or ""
+    if group in seen:
+        ctx.error("structure", f"only one of {group}[x] is allowed (found another beside {f.name})", path)
+    seen.add(group)
+    return seen
 
 
 def _primitive(f: Field, val: Any, path: str, ctx: Ctx) -> None:
-    reason = CHECKERS[f.type](val)
+    reason = f.check(val)
     if reason is not None:
         ctx.error("value", f"{f.type} value {_short(val)} {reason}", path)
         return

@@ -5,7 +5,18 @@ from __future__ import annotations
 import copy
 
 import pytest
-from consent_builders import GIVER_A, GIVER_B, HSA, REGISTRY_HSA, UNIT_A1, UNIT_B1, noon, opt_out, organizations, patient
+from consent_builders import (
+    GIVER_A,
+    GIVER_B,
+    HSA,
+    REGISTRY_HSA,
+    UNIT_A1,
+    UNIT_B1,
+    noon,
+    opt_out,
+    organizations,
+    patient,
+)
 
 from hub.consent import Requester, compile_policy, decide, mask
 

@@ -82,3 +82,37 @@ def test_project_atc_is_a_filter(project: LocalTerminologyService) -> None:
     got = codes(project.expand("https://knutpunkt.se/fhir/ValueSet/atc-antibacterials"))
     assert {"J01", "J01C", "J01CA", "J01CA04", "J01CE02"} <= set(got)
     assert "J" not in got and "M01AE01" not in got
+
+
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        ({"property": "concept", "op": "is-not-a", "value": "animal"}, {"plant", "tree"}),
+        ({"property": "concept", "op": "generalizes", "value": "dog"}, {"dog", "mammal", "animal"}),
+        ({"property": "concept", "op": "in", "value": "dog, cat,unicorn"}, {"dog", "cat"}),
+        ({"property": "code", "op": "regex", "value": "p.*"}, {"plant", "penguin"}),
+        ({"property": "color", "op": "exists", "value": "true"}, {"plant", "tree"}),
+        ({"property": "parent", "op": "=", "value": "mammal"}, {"dog", "cat"}),
+        ({"property": "concept", "op": "is-a", "value": "unicorn"}, set()),
+    ],
+)
+def test_more_filter_operators(mini: LocalTerminologyService, flt: dict[str, str], expected: set[str]) -> None:
+    mini.register({"resourceType": "ValueSet", "url": EX + "f", "status": "active",
+                   "compose": {"include": [{"system": ANIMALS, "filter": [flt]}]}})
+    assert set(codes(mini.expand(EX + "f"))) == expected
+
+
+def test_two_filters_intersect(mini: LocalTerminologyService) -> None:
+    mini.register({"resourceType": "ValueSet", "url": EX + "f2", "status": "active", "compose": {"include": [
+        {"system": ANIMALS, "filter": [{"property": "concept", "op": "is-a", "value": "animal"},
+                                       {"property": "concept", "op": "is-not-a", "value": "mammal"}]}]}})
+    assert set(codes(mini.expand(EX + "f2"))) == {"animal", "bird", "penguin"}
+
+
+def test_unsupported_filter_is_invalid(mini: LocalTerminologyService) -> None:
+    from hub.fhir.errors import InvalidInput
+
+    mini.register({"resourceType": "ValueSet", "url": EX + "f3", "status": "active", "compose": {"include": [
+        {"system": ANIMALS, "filter": [{"property": "concept", "op": "child-of", "value": "animal"}]}]}})
+    with pytest.raises(InvalidInput):
+        mini.expand(EX + "f3")

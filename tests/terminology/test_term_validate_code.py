@@ -94,3 +94,9 @@ def test_unregister_value_set(mini: LocalTerminologyService) -> None:
 )
 def test_project_value_sets(project: LocalTerminologyService, vs: str, system: str, code: str, expected: bool) -> None:
     assert project.validate_code(vs, system, code).result is expected
+
+
+def test_oid_system_is_normalised(project: LocalTerminologyService) -> None:
+    vs = "https://knutpunkt.se/fhir/ValueSet/allergy-severity"
+    assert project.validate_code(vs, "urn:oid:1.2.752.116.2.1.1", "442452003").result
+    assert project.lookup("urn:oid:1.2.752.129.2.2.3.1.1", "J01CA04") is not None
