@@ -47,9 +47,13 @@ def information_source(care_giver: str, care_unit: str, information_type: str) -
     }
 
 
-def add_profile(resource: dict[str, Any], profile: str) -> None:
-    """Add `profile` to resource.meta.profile unless already there."""
-    meta = resource.setdefault("meta", {})
-    profiles = meta.setdefault("profile", [])
+def with_profile(resource: dict[str, Any], profile: str) -> dict[str, Any]:
+    """A copy of `resource` whose meta.profile includes `profile` (meta placed after resourceType and id)."""
+    meta = dict(resource.get("meta") or {})
+    profiles = list(meta.get("profile") or [])
     if profile not in profiles:
         profiles.append(profile)
+    meta["profile"] = profiles
+    head = {k: resource[k] for k in ("resourceType", "id") if k in resource}
+    rest = {k: v for k, v in resource.items() if k not in head and k != "meta"}
+    return {**head, "meta": meta, **rest}

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from adapters._bundle import SE_ALLERGY_PROFILE, SE_PATIENT_PROFILE, add_profile, collection_bundle
+from adapters._bundle import SE_ALLERGY_PROFILE, SE_PATIENT_PROFILE, collection_bundle, with_profile
 from adapters._codes import system_uri
 from adapters._xml import MAX_XML_BYTES, hardened_parser, local, parse_xml
 from hub.fhir.errors import InvalidInput, Issue
@@ -130,9 +130,7 @@ def normalise_resource(
     """A normalised copy of one resource (Swedish profile added for Patient / AllergyIntolerance)."""
     rtype = resource["resourceType"]
     out = _normalise(resource, where or rtype, today, issues)
-    if rtype in PROFILES:
-        add_profile(out, PROFILES[rtype])
-    return out
+    return with_profile(out, PROFILES[rtype]) if rtype in PROFILES else out
 
 
 def convert_fhir(payload: bytes, today: date | None = None) -> dict[str, Any]:

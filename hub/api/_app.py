@@ -33,6 +33,9 @@ def create_app(hub: Hub | None = None, *, run_worker: bool | None = None) -> Fas
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
     app.include_router(_ops_routes.router)
+    from hub.api.validator_page import router as validator_page
+
+    app.include_router(validator_page, include_in_schema=False)
     from hub.api.terminology_routes import router as terminology_router
 
     app.include_router(terminology_router, prefix="/fhir", dependencies=[Depends(bearer)])

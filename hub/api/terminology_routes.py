@@ -1,8 +1,9 @@
 """Terminology operations over HTTP: $lookup, $validate-code, $expand, $translate (GET and POST).
 
 http://hl7.org/fhir/R4/terminology-service.html. Mounted by the app under `/fhir`; authentication is
-added by the app as a router dependency. Errors are `hub.fhir.errors` exceptions answered as an
-OperationOutcome with their status. `get_terminology_service` is the dependency tests override.
+added by the app as a router dependency. Errors are `hub.fhir.errors` exceptions answered here as an
+OperationOutcome with their status, so the router also works on a bare FastAPI app.
+`get_terminology_service` is the dependency tests override.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
 from hub.fhir.errors import FhirError, InvalidInput, NotFound
+from hub.fhir.formats import media_type, negotiate, parse_body, render
 from hub.terminology import default_service
 from hub.terminology._parameters import (
     as_int,
@@ -25,8 +26,6 @@ from hub.terminology._parameters import (
     validate_parameters,
 )
 
-FHIR_JSON = "application/fhir+json"
-
 router = APIRouter(tags=["terminology"])
 
 
@@ -35,27 +34,30 @@ def get_terminology_service() -> Any:
     return default_service()
 
 
-def _fhir(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON)
+def _fhir(request: Request, body: dict[str, Any], status: int = 200) -> Response:
+    """JSON or XML by `_format` / `Accept` (hub.fhir.formats); JSON if XML rendering fails."""
+    fmt = negotiate(request.query_params.get("_format"), request.headers.get("accept"))
+    try:
+        content = render(body, fmt, request.query_params.get("_pretty") == "true")
+    except Exception:  # an XML model that refuses the dict must not hide the answer
+        content, fmt = render(body, "json"), "json"
+    return Response(content, status_code=status, media_type=media_type(fmt))
 
 
 async def _params(request: Request) -> dict[str, Any]:
     params = read_query(request.query_params)
     if request.method == "POST":
         raw = await request.body()
-        try:
-            body = orjson.loads(raw) if raw else None
-        except orjson.JSONDecodeError:
-            raise InvalidInput("the request body is not valid JSON") from None
-        params.update(read_parameters(body))
+        if raw.strip():
+            params.update(read_parameters(parse_body(raw, request.headers.get("content-type"))))
     return params
 
 
 async def _run(request: Request, op: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
     try:
-        return _fhir(op(await _params(request)))
+        return _fhir(request, op(await _params(request)))
     except FhirError as e:
-        return _fhir(e.outcome(), e.status)
+        return _fhir(request, e.outcome(), e.status)
 
 
 def _instance_url(svc: Any, resource_type: str, id_: str) -> str:
@@ -88,10 +90,12 @@ def validate_code(svc: Any, p: dict[str, Any], url: str | None = None) -> dict[s
     """http://hl7.org/fhir/R4/valueset-operation-validate-code.html"""
     url = url or p.get("url")
     system, code, _, display = code_from(p)
-    if not url:
-        raise InvalidInput("$validate-code needs url (the value set)")
     if not code:
         raise InvalidInput("$validate-code needs code (or coding / codeableConcept)")
+    if not url and isinstance(p.get("valueSet"), dict) and hasattr(svc, "validate_code_resource"):
+        return validate_parameters(svc.validate_code_resource(p["valueSet"], system, code, display))
+    if not url:
+        raise InvalidInput("$validate-code needs url (or a valueSet resource)")
     if not svc.has_valueset(url):
         raise NotFound(f"ValueSet {url} is not known")
     return validate_parameters(svc.validate_code(url, system, code, display))
@@ -113,11 +117,14 @@ async def valueset_instance_validate_code(
 def expand(svc: Any, p: dict[str, Any], url: str | None = None) -> dict[str, Any]:
     """http://hl7.org/fhir/R4/valueset-operation-expand.html"""
     url = url or p.get("url")
+    page = (p.get("filter") or None, as_int(p, "offset") or 0, as_int(p, "count"))
+    if not url and isinstance(p.get("valueSet"), dict) and hasattr(svc, "expand_resource"):
+        return svc.expand_resource(p["valueSet"], *page)
     if not url:
-        raise InvalidInput("$expand needs url (the value set)")
+        raise InvalidInput("$expand needs url (or a valueSet resource)")
     if not svc.has_valueset(url):
         raise NotFound(f"ValueSet {url} is not known")
-    return svc.expand(url, p.get("filter") or None, as_int(p, "offset") or 0, as_int(p, "count"))
+    return svc.expand(url, *page)
 
 
 @router.api_route("/ValueSet/$expand", methods=["GET", "POST"])

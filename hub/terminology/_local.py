@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from hub import paths
 from hub.fhir.errors import InvalidInput, NotFound
 from hub.terminology._codesystem import CodeSystemIndex
 from hub.terminology._conceptmap import ConceptMapIndex
+from hub.terminology._expansion import render_expansion
 from hub.terminology._loader import TERMINOLOGY_TYPES, iter_package, iter_source
 from hub.terminology._naming import NamingIndex
 from hub.terminology._protocol import LookupResult, TranslateMatch, ValidateCodeResult
@@ -211,6 +211,9 @@ class LocalTerminologyService:
     ) -> ValidateCodeResult:
         """Is (system, code) in the value set? Raises NotFound for an unknown value set."""
         vs = self._compiled.get(valueset_url) or self._require(valueset_url)
+        return self._check(vs, system, code, display)
+
+    def _check(self, vs: CompiledValueSet, system: str | None, code: str, display: str | None) -> ValidateCodeResult:
         if system is None:
             systems = vs.systems_for(code)
             if len(systems) != 1:
@@ -243,37 +246,27 @@ class LocalTerminologyService:
     ) -> dict[str, Any]:
         """A ValueSet with `expansion` (total, offset, contains); `filter` matches code or display text."""
         vs = self._require(valueset_url)
-        res = self._vs_resource(vs.url) or {}
-        contains = vs.contains()
-        params: list[dict[str, Any]] = []
-        if filter:
-            needle = filter.casefold()
-            contains = [c for c in contains if needle in c.get("display", "").casefold() or c["code"].startswith(filter)]
-            params.append({"name": "filter", "valueString": filter})
-        total = len(contains)
-        offset = max(offset, 0)
-        page = contains[offset: offset + count] if count is not None else contains[offset:]
-        if offset:
-            params.append({"name": "offset", "valueInteger": offset})
-        if count is not None:
-            params.append({"name": "count", "valueInteger": count})
-        params += [{"name": "incomplete-system", "valueUri": s} for s in sorted(vs.open_systems)]
-        expansion: dict[str, Any] = {
-            "identifier": f"urn:uuid:{uuid.uuid4()}",
-            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-            "total": total,
-            "offset": offset,
-        }
-        if params:
-            expansion["parameter"] = params
-        if page:
-            expansion["contains"] = [dict(c) for c in page]
-        out: dict[str, Any] = {"resourceType": "ValueSet", "url": vs.url, "status": res.get("status", "active")}
-        for k in ("id", "version", "name", "title"):
-            if res.get(k):
-                out[k] = res[k]
-        out["expansion"] = expansion
-        return out
+        return render_expansion(vs, self._vs_resource(vs.url) or {"url": vs.url}, filter, offset, count)
+
+    def _compile_inline(self, resource: dict[str, Any]) -> CompiledValueSet:
+        if resource.get("resourceType") != "ValueSet":
+            raise InvalidInput("valueSet must be a ValueSet resource")
+        try:
+            return compile_valueset({"url": "", **resource}, self.codesystem, self.compiled)
+        except CompileError as e:
+            raise InvalidInput(f"value set: {e}") from e
+
+    def expand_resource(
+        self, resource: dict[str, Any], filter: str | None = None, offset: int = 0, count: int | None = None
+    ) -> dict[str, Any]:
+        """$expand of a ValueSet given inline (not registered, not cached)."""
+        return render_expansion(self._compile_inline(resource), resource, filter, offset, count)
+
+    def validate_code_resource(
+        self, resource: dict[str, Any], system: str | None, code: str, display: str | None = None
+    ) -> ValidateCodeResult:
+        """$validate-code against a ValueSet given inline (not registered, not cached)."""
+        return self._check(self._compile_inline(resource), system, code, display)
 
     # ---- concept maps --------------------------------------------------------------------------------
     def translate(

@@ -89,7 +89,7 @@ def read_rf2(root: Path) -> tuple[dict[str, Any], Rf2Summary]:
             c["display"] = best[cid][1]
         if cid in designations:
             c["designation"] = designations[cid]
-        props = [{"code": "parent", "valueCode": p} for p in parents.get(cid, ())]
+        props: list[dict[str, Any]] = [{"code": "parent", "valueCode": p} for p in parents.get(cid, ())]
         if not is_active:
             props.append({"code": "inactive", "valueBoolean": True})
         if props:

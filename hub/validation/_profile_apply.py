@@ -33,6 +33,11 @@ class ProfileRun:
 
     # -- one element value ---------------------------------------------------------------------
     def item(self, node: PNode, path: str, v: Any, purl: str) -> None:
+        if not node.has_rules:
+            if node.children and isinstance(v, dict):
+                for name, child in node.children.items():
+                    self.element(child, path, v, name, purl)
+            return
         ctx = self.ctx
         if node.fixed is not None and v != node.fixed:
             ctx.error("value", f"value must be exactly {_short(node.fixed)} (profile {purl})", path)
@@ -56,6 +61,15 @@ class ProfileRun:
 
     # -- one element name under a parent value ------------------------------------------------
     def element(self, node: PNode, parent_path: str, parent: dict[str, Any], name: str, purl: str) -> None:
+        if name[-1] != "]":
+            v = parent.get(name)
+            if v is None and ("_" + name) not in parent:
+                if node.min:
+                    self.cardinality(node, [], parent_path, name, purl)
+                return
+            if type(v) is not list and v is not None and not node.slices and not node.slicing and not node.max_set:
+                self.item(node, f"{parent_path}.{name}", v, purl)
+                return
         items = _items(parent, name, parent_path)
         self.cardinality(node, items, parent_path, name, purl)
         if node.slices or node.slicing:

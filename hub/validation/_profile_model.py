@@ -43,6 +43,12 @@ class PNode:
     children: dict[str, PNode] = field(default_factory=dict)
     slice_index: Any = None  # {discriminating value: slice name} when one simple value discriminator
 
+    has_rules: bool = True  # any rule on the value itself; recomputed by prune()
+
+    def _rules(self) -> bool:
+        return (self.fixed is not None or self.pattern is not None or self.binding is not None
+                or bool(self.constraints) or bool(self.target_types) or bool(self.profiles))
+
     def is_empty(self) -> bool:
         return (self.min is None and not self.max_set and self.fixed is None and self.pattern is None
                 and self.binding is None and not self.constraints and not self.profiles and not self.target_types
@@ -50,6 +56,9 @@ class PNode:
 
     def prune(self) -> None:
         """Drop children that constrain nothing (e.g. an element listed only for its short text)."""
+        if self.binding is not None and self.binding[0] not in ("required", "extensible"):
+            self.binding = None  # example and preferred bindings are not checked
+        self.has_rules = self._rules()
         for name in list(self.children):
             child = self.children[name]
             child.prune()

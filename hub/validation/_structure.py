@@ -38,6 +38,7 @@ class Field:
     choice: str | None = None
     attribute: bool = False  # an XML attribute (Extension.url, Element.id)
     check: Any = None  # the primitive format checker (set for primitives)
+    td: Any = None  # the TypeDef of a complex element, filled on first use
 
     def __post_init__(self) -> None:
         if self.kind == PRIMITIVE:

@@ -116,6 +116,17 @@ def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> 
             if type(val) is list:
                 ctx.error("structure", f"'{key}' must not be a JSON array", p)
                 continue
+            if f.kind == COMPLEX and type(val) is dict and val and f.td is not None:
+                _walk(val, f.td, p, ctx, frame)
+                t = f.type
+                if t == "Reference":
+                    ctx.refs.append((p, val, f.ref_types, frame))
+                elif t == "Extension":
+                    ctx.exts.append((p, val))
+                hook = ctx.hooks.get(t)
+                if hook is not None:
+                    hook(val, p, ctx)
+                continue
             _value(f, val, p, ctx, frame, td.name)
     for name in td.required:
         if name not in obj and ("_" + name) not in obj:
@@ -185,9 +196,11 @@ def _value(f: Field, val: Any, path: str, ctx: Ctx, frame: int, owner: str) -> N
         if not val:
             ctx.error("invariant", "ele-1: all FHIR elements must have a @value or children", path)
             return
-        td = typedef(f.type)
+        td = f.td
         if td is None:
-            return
+            td = f.td = typedef(f.type)
+            if td is None:
+                return
         _walk(val, td, path, ctx, frame)
         t = f.type
         if t == "Reference":

@@ -125,3 +125,32 @@ def test_translate_post_instance_and_errors(client: TestClient) -> None:
     assert value(r.json(), "result") is True
     assert client.get("/fhir/ConceptMap/$translate", params={"code": "dog"}).status_code == 400
     assert client.get("/fhir/ConceptMap/$translate", params={"url": CM + "nope", "system": ANIMALS, "code": "dog"}).status_code == 404
+
+
+def test_xml_in_and_out(client: TestClient) -> None:
+    xml = (
+        '<Parameters xmlns="http://hl7.org/fhir">'
+        f'<parameter><name value="system"/><valueUri value="{ANIMALS}"/></parameter>'
+        '<parameter><name value="code"/><valueCode value="dog"/></parameter></Parameters>'
+    )
+    r = client.post("/fhir/CodeSystem/$lookup?_format=xml", content=xml.encode(),
+                    headers={"content-type": "application/fhir+xml"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/fhir+xml")
+    assert b"<Parameters" in r.content and b'value="Dog"' in r.content
+
+
+def test_error_as_xml_when_asked(client: TestClient) -> None:
+    r = client.get("/fhir/ValueSet/$expand", params={"url": EX + "nope"}, headers={"accept": "application/fhir+xml"})
+    assert r.status_code == 404 and b"<OperationOutcome" in r.content
+
+
+def test_inline_value_set(client: TestClient) -> None:
+    inline = {"resourceType": "ValueSet", "status": "active", "compose": {"include": [
+        {"system": ANIMALS, "filter": [{"property": "concept", "op": "is-a", "value": "bird"}]}]}}
+    body = {"resourceType": "Parameters", "parameter": [{"name": "valueSet", "resource": inline}]}
+    exp = client.post("/fhir/ValueSet/$expand", json=body).json()["expansion"]
+    assert {c["code"] for c in exp["contains"]} == {"bird", "penguin"}
+    body["parameter"] += [{"name": "system", "valueUri": ANIMALS}, {"name": "code", "valueCode": "dog"}]
+    assert value(client.post("/fhir/ValueSet/$validate-code", json=body).json(), "result") is False
+    body["parameter"][0]["resource"] = {"resourceType": "Patient"}
+    assert client.post("/fhir/ValueSet/$expand", json=body).status_code == 400

@@ -1,0 +1,92 @@
+"""Claiming due outbox rows with a lease, shared safely by any number of worker processes.
+
+Only the head (lowest pk) of each (subscriber, patient) queue that is still open ("pending" or "sending")
+may be claimed, so order per pair is held. A claim turns the row to "sending" with `next_attempt_at` as
+the lease expiry; a crashed worker's rows become claimable again when the lease runs out. On PostgreSQL
+the candidates are locked with `FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait on each other.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from hub.store import Delivery, KeyValue, Store, utcnow
+
+OPEN = ("pending", "sending")
+PAUSED_PREFIX = "paused:"
+HOLD_PREFIX = "hold:"  # hold:<sub> = ISO instant before which the subscriber is not called (Retry-After)
+
+
+def paused_key(sub_id: str) -> str:
+    return f"{PAUSED_PREFIX}{sub_id}"
+
+
+def hold_key(sub_id: str) -> str:
+    return f"{HOLD_PREFIX}{sub_id}"
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def excluded_subscribers(s: Session, now: datetime) -> set[str]:
+    """Subscribers not to be called now: paused, or held back by a receiver's Retry-After."""
+    out: set[str] = set()
+    rows = s.execute(
+        select(KeyValue.key, KeyValue.value).where(KeyValue.key.like(f"{PAUSED_PREFIX}%") | KeyValue.key.like(f"{HOLD_PREFIX}%"))
+    ).all()
+    for key, value in rows:
+        prefix, _, sub_id = key.partition(":")
+        if prefix + ":" == PAUSED_PREFIX:
+            out.add(sub_id)
+        else:
+            try:
+                if _aware(datetime.fromisoformat(value)) > now:
+                    out.add(sub_id)
+            except ValueError:
+                continue
+    return out
+
+
+def claim_due(store: Store, limit: int, lease: timedelta) -> list[int]:
+    """Lease up to `limit` due head-of-queue rows; returns their pks in pk order."""
+    now = utcnow()
+    with store.transaction() as s:
+        skip = excluded_subscribers(s, now)
+        heads = (
+            select(func.min(Delivery.pk))
+            .where(Delivery.status.in_(OPEN))
+            .group_by(Delivery.subscription_id, Delivery.patient_id)
+        )
+        stmt = (
+            select(Delivery.pk)
+            .where(Delivery.pk.in_(heads), Delivery.status.in_(OPEN), Delivery.next_attempt_at <= now)
+            .order_by(Delivery.pk)
+            .limit(limit)
+        )
+        if skip:
+            stmt = stmt.where(Delivery.subscription_id.not_in(skip))
+        if store.is_postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        pks = [pk for (pk,) in s.execute(stmt).all()]
+        if not pks:
+            return []
+        s.execute(
+            update(Delivery)
+            .where(Delivery.pk.in_(pks), Delivery.status.in_(OPEN), Delivery.next_attempt_at <= now)
+            .values(status="sending", next_attempt_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+    return pks
+
+
+def pending_due(store: Store) -> int:
+    """How many open rows are due now (a cheap check for the sweeper)."""
+    now = utcnow()
+    with store.transaction() as s:
+        return int(
+            s.execute(select(func.count()).select_from(Delivery).where(Delivery.status.in_(OPEN), Delivery.next_attempt_at <= now)).scalar_one()
+        )

@@ -1,0 +1,86 @@
+"""Deciding at send time what one outbox row means now: PUT, DELETE or nothing (domain.md §5).
+
+The plan reads the then-current resource and consent state, so a newer change supersedes an older
+undelivered one and a consent change can retract what was delivered. Each decision is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from hub.consent import Requester
+from hub.enforcement import Enforcer
+from hub.routing._subscriptions import Route
+from hub.store import Delivery, Store, Stored, SubscriberHolding
+
+
+@dataclass
+class Plan:
+    """What one delivery will send: (method, path, body) in order, and the holdings to record."""
+
+    requests: list[tuple[str, str, dict | None]] = field(default_factory=list)
+    holds: list[tuple[str, str, int, str | None]] = field(default_factory=list)  # put: rtype, rid, vid, patient
+    releases: list[tuple[str, str]] = field(default_factory=list)  # deleted at receiver
+    outcome: str = "delivered"  # delivered | retracted | withheld | noop | cancelled
+    decision: str | None = None
+
+
+def plan_delivery(store: Store, enforcer: Enforcer, s: Session, row: Delivery, route: Route | None, requester: Requester | None) -> Plan:
+    """The plan for `row`; `requester` is the route's requester (None only when the route is gone)."""
+    plan = Plan()
+    if route is None or route.status not in ("active", "error") or requester is None:
+        plan.outcome = "cancelled"
+        return plan
+    current = store.read_optional(s, row.rtype, row.rid)
+    held = s.get(SubscriberHolding, (row.subscription_id, row.rtype, row.rid))
+    patient: Stored | None = None
+    pid = row.patient_id
+    if pid and row.rtype != "Patient":
+        patient = store.read_optional(s, "Patient", pid)
+    now = datetime.now(UTC)
+    released = None
+    if current is not None and (row.rtype == "Patient" or route.matches(current.resource)):
+        released = enforcer.decide_one(s, current, requester, action="E", now=now)
+        plan.decision = "permit" if released else "deny"
+    if released is not None:
+        if patient is not None:
+            p_rel = enforcer.decide_one(s, patient, requester, action="E", now=now)
+            if p_rel is None:  # the patient may not be released: nothing about them goes out
+                released = None
+                plan.decision = "deny-patient"
+            else:
+                p_held = s.get(SubscriberHolding, (row.subscription_id, "Patient", pid))
+                if p_held is None or p_held.vid < patient.vid:
+                    plan.requests.append(("PUT", f"Patient/{pid}", p_rel.resource))
+                    plan.holds.append(("Patient", pid, patient.vid, pid))
+    if released is not None:
+        plan.requests.append(("PUT", f"{row.rtype}/{row.rid}", released.resource))
+        plan.holds.append((row.rtype, row.rid, released.stored.vid, pid))
+        return plan
+    if held is not None:
+        plan.requests.append(("DELETE", f"{row.rtype}/{row.rid}", None))
+        plan.releases.append((row.rtype, row.rid))
+        plan.outcome = "retracted"
+    else:
+        plan.outcome = "withheld" if current is not None and plan.decision else "noop"
+    if patient is not None and plan.decision == "deny-patient":
+        p_held = s.get(SubscriberHolding, (row.subscription_id, "Patient", pid))
+        if p_held is not None and _only_patient_left(s, row):
+            plan.requests.append(("DELETE", f"Patient/{pid}", None))
+            plan.releases.append(("Patient", pid))
+    return plan
+
+
+def _only_patient_left(s: Session, row: Delivery) -> bool:
+    others = s.execute(
+        select(SubscriberHolding).where(
+            SubscriberHolding.subscription_id == row.subscription_id,
+            SubscriberHolding.patient_id == row.patient_id,
+            SubscriberHolding.rtype != "Patient",
+        )
+    ).scalars().all()
+    return all((h.rtype, h.rid) == (row.rtype, row.rid) for h in others)

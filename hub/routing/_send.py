@@ -1,0 +1,66 @@
+"""One HTTP request to a subscriber's rest-hook endpoint, and how its failure is classified.
+
+FHIR RESTful API (http://hl7.org/fhir/R4/http.html): PUT/DELETE by id are idempotent, so a redelivery
+never duplicates. RFC 9110 §10.2.3: `Retry-After` is seconds or an HTTP-date; 408, 409, 425, 429 and
+every 5xx or network error are worth retrying; other 4xx are permanent.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import UTC, datetime
+
+import httpx
+import orjson
+
+from hub.routing._subscriptions import Route
+
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None, body: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+        self.body = body
+
+    @property
+    def permanent(self) -> bool:
+        """A 4xx other than 408/409/425/429: the receiver refuses this content; retrying cannot help."""
+        return self.status is not None and 400 <= self.status < 500 and self.status not in RETRYABLE_4XX
+
+    @property
+    def throttled(self) -> bool:
+        """The receiver asks the whole subscriber to slow down (429, 503 or any Retry-After)."""
+        return self.status in (429, 503) or self.retry_after is not None
+
+
+def send(client: httpx.Client, route: Route, method: str, path: str, body: dict | None) -> None:
+    url = f"{route.endpoint}/{path}"
+    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json", **dict(route.headers)}
+    try:
+        resp = client.request(method, url, content=orjson.dumps(body) if body is not None else None, headers=headers)
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+    if resp.status_code < 300 or (method == "DELETE" and resp.status_code in (404, 410)):
+        return
+    raise DeliveryError(
+        f"{method} {url}: HTTP {resp.status_code}",
+        status=resp.status_code,
+        retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
+        body=resp.text[:8000],
+    )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
