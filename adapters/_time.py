@@ -30,16 +30,19 @@ def date_to_fhir(value: str) -> str:
     return datetime.strptime(value, "%Y%m%d").date().isoformat()
 
 
+_V2_DTM = re.compile(r"^(\d{4}|\d{6}|\d{8}|\d{10}|\d{12}|\d{14})(\.\d{1,4})?([+-]\d{4})?$")
+
+
 def v2_dtm_to_fhir(value: str) -> str:
-    """An HL7 v2 DTM (optional offset ignored) → FHIR date or dateTime in Stockholm time."""
-    digits = re.match(r"^\d+", value.strip())
-    s = digits.group(0) if digits else ""
+    """An HL7 v2 DTM `YYYY[MM[DD[HH[MM[SS]]]]]` (fraction and offset ignored) → FHIR date or dateTime in Stockholm time."""
+    m = _V2_DTM.match(value.strip())
+    if not m:
+        raise ValueError(f"'{value}' is not an HL7 v2 date/time")
+    s = m.group(1)
     if len(s) == 4:
         return s
     if len(s) == 6:
-        return f"{s[:4]}-{s[4:6]}"
+        return datetime.strptime(s, "%Y%m").strftime("%Y-%m")
     if len(s) == 8:
         return date_to_fhir(s)
-    if len(s) in (10, 12, 14):
-        return timestamp_to_fhir(s.ljust(14, "0"))
-    raise ValueError(f"'{value}' is not an HL7 v2 date/time")
+    return timestamp_to_fhir(s.ljust(14, "0"))

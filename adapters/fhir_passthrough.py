@@ -62,8 +62,9 @@ def _load_xml(payload: bytes) -> dict[str, Any]:
             for e in exc.errors()
         ]
         raise InvalidInput(f"invalid FHIR XML {name}", issues) from None
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"invalid FHIR XML: {exc}", [_json_issue(f"invalid FHIR XML: {exc}")]) from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        msg = f"invalid FHIR XML {name}: unexpected or malformed element {exc}"
+        raise InvalidInput(msg, [_json_issue(msg)]) from None
     return orjson.loads(obj.model_dump_json())
 
 
@@ -73,7 +74,7 @@ def load_fhir(payload: bytes) -> dict[str, Any]:
         msg = f"payload of {len(payload)} bytes exceeds the limit of {MAX_XML_BYTES} bytes"
         raise InvalidInput(msg, [_json_issue(msg)])
     head = payload.lstrip()[:1]
-    if head == b"{":
+    if head in (b"{", b"["):
         return _load_json(payload)
     if head == b"<":
         return _load_xml(payload)

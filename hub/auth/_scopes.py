@@ -8,8 +8,8 @@ from __future__ import annotations
 _V1 = {"read": "rs", "write": "cud", "*": "cruds"}
 
 
-def allows(scopes: tuple[str, ...] | list[str], rtype: str, action: str) -> bool:
-    """Whether any scope grants `action` (one of c r u d s) on `rtype`."""
+def allows(scopes: tuple[str, ...] | list[str], rtype: str, action: str, *, allow_wildcard: bool = True) -> bool:
+    """Whether any scope grants `action` (one of c r u d s) on `rtype` (`*` counts unless told otherwise)."""
     for scope in scopes:
         context, _, rest = scope.partition("/")
         if context not in ("system", "user", "patient") or not rest:
@@ -17,6 +17,6 @@ def allows(scopes: tuple[str, ...] | list[str], rtype: str, action: str) -> bool
         res, _, perms = rest.partition(".")
         perms = perms.split("?", 1)[0]
         perms = _V1.get(perms, perms)
-        if res in ("*", rtype) and action in perms:
+        if (res == rtype or (res == "*" and allow_wildcard)) and action in perms:
             return True
     return False

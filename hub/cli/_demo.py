@@ -59,7 +59,7 @@ def demo(keep: bool = typer.Option(False, help="keep the temporary directory and
         typer.echo(f"   hub ready at {hub_url} after {ready:.1f}s; registry receiver at {recv_url}")
         from hub.auth import TokenService
 
-        token = TokenService(env["KNUTPUNKT_KEY_FILE"]).issue("knutpunkt-demo", "system/*.cruds")
+        token = TokenService(env["KNUTPUNKT_KEY_FILE"]).issue("knutpunkt-demo", "system/*.cruds system/AuditEvent.rs")
         client = httpx.Client(base_url=hub_url, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}, timeout=30)
 
         def post(path: str, body: dict[str, Any] | bytes, ctype: str = "application/fhir+json") -> dict[str, Any]:

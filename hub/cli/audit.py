@@ -7,6 +7,7 @@ Exit 0 when every link holds, 1 when any is broken (each listed), 2 when the dat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -48,7 +49,7 @@ def check_chain(engine: Engine) -> tuple[int, list[Broken]]:
         events[rid] = None if deleted else _load(content)
     broken: list[Broken] = []
     triples: list[tuple[dict[str, Any], str, str]] = []
-    for seq, event_id, prev_hash, hash_ in links:
+    for _seq, event_id, prev_hash, hash_ in links:
         event = events.get(event_id)
         triples.append((event if event is not None else {"missing": event_id}, prev_hash, hash_))
     bad = set(verify_chain(triples))
@@ -87,6 +88,9 @@ def verify(
     from hub.settings import Settings
 
     url = database_url or Settings().database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        typer.echo(f"knutpunkt audit verify: no database at {url}", err=True)
+        raise typer.Exit(2)
     try:
         engine = make_engine(url)
         total, broken = check_chain(engine)

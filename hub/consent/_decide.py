@@ -90,7 +90,7 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
     emergency = purpose == ETREAT
 
     # Rule 2: confidentiality V → only the source care unit (never a registry).
-    if labels(resource)[0] and (registry or req.care_unit != unit):
+    if labels(resource)[0] and req.care_unit != unit:
         return _CONFIDENTIAL
 
     # Rule 3: quality registries; blocks do not apply, opt-outs do.
@@ -116,7 +116,7 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
         if block.data_period is not None:
             if times is _MISSING:
                 times = clinical_times(resource)
-            if times is not None and _overlaps(block.data_period, times) and False:
+            if times is not None and not _overlaps(block.data_period, times):
                 continue
         if any(g.matches(req.care_unit, req.practitioner, now) for g in block.revokes):
             lifted.append(block.consent_id)

@@ -58,6 +58,29 @@ class Enforcer:
         protected = patient is not None and _is_protected(patient.resource)
         return compile_policy(consents, orgs, patient_protected=protected)
 
+    def _patient_id(self, s: Session, st: Stored) -> str | None:
+        """The patient a clinical resource is about: its patient search parameter, else the one Patient it
+        references, else (Provenance) the patient of its targets. Ambiguous or unknown → _UNKNOWN."""
+        from hub.store import patient_of
+
+        pid = patient_of(st.resource)
+        if pid:
+            return pid
+        refs = _patient_refs(st.resource)
+        if len(refs) == 1:
+            return refs.pop()
+        if refs:
+            return _UNKNOWN
+        targets: set[str] = set()
+        for ref in _references(st.resource.get("target", [])):
+            rtype, _, rid = ref.partition("/")
+            target = self.store.read_optional(s, rtype, rid)
+            if target is not None:
+                tp = patient_of(target.resource)
+                if tp:
+                    targets.add(tp)
+        return targets.pop() if len(targets) == 1 else _UNKNOWN
+
     # -- deciding ------------------------------------------------------------------------------
     def filter(
         self,
@@ -77,12 +100,18 @@ class Enforcer:
             if st.rtype in NON_CLINICAL_TYPES:
                 out.append(Released(st, st.resource, None))
                 continue
-            pid = st.rid if st.rtype == "Patient" else _patient_id(st)
             try:
+                pid = st.rid if st.rtype == "Patient" else self._patient_id(s, st)
+                if pid == _UNKNOWN:  # patient data whose patient cannot be determined: never released
+                    decision = Decision(permit=False, rule="no-patient", consent_ids=(), emergency=False, mask=False)
+                    if audit:
+                        self.audit(s, decision, requester, None, st.ref, action, now)
+                    continue
                 if pid not in policies:
                     policies[pid] = self._policy(s, pid)
                 decision = decide(policies[pid], st.resource, requester, now)
             except Exception:  # fail closed: anything unexpected denies
+                pid = None
                 decision = Decision(permit=False, rule="error", consent_ids=(), emergency=False, mask=False)
             if audit:
                 self.audit(s, decision, requester, pid, st.ref, action, now)
@@ -101,12 +130,13 @@ class Enforcer:
         event = build_audit_event(
             decision=decision,
             requester=requester,
-            patient_ref=f"Patient/{patient_id}" if patient_id else None,
+            patient_ref=f"Patient/{patient_id}" if patient_id else "",
             entity_ref=entity_ref,
             action=action,
             source=self.source,
             now=now,
         )
+        event["entity"] = [e for e in event.get("entity", []) if (e.get("what") or {}).get("reference")]
         event["id"] = str(uuid.uuid4())
         stored, _ = self.store.update(s, event)
         if self.store.is_postgres:  # serialise chain appends across processes
@@ -131,10 +161,11 @@ def _references(node: Any) -> Iterable[str]:
             yield from _references(item)
 
 
-def _patient_id(st: Stored) -> str | None:
-    from hub.store import patient_of
+_UNKNOWN = "\x00unknown"
 
-    return patient_of(st.resource)
+
+def _patient_refs(node: Any) -> set[str]:
+    return {r.split("/", 1)[1] for r in _references(node) if r.startswith("Patient/")}
 
 
 def _is_protected(patient: dict[str, Any]) -> bool:

@@ -10,6 +10,9 @@ from hub.consent import Requester
 from hub.fhir.errors import Forbidden
 
 
+EXPLICIT_READ_TYPES = frozenset({"AuditEvent", "Consent"})
+
+
 @dataclass(frozen=True)
 class Caller:
     claims: Claims
@@ -29,8 +32,13 @@ class Caller:
         )
 
     def require(self, rtype: str, action: str) -> None:
-        """Raise 403 unless a scope grants `action` (c r u d s) on `rtype`."""
-        if not allows(self.claims.scopes, rtype, action):
+        """Raise 403 unless a scope grants `action` (c r u d s) on `rtype`.
+
+        Reading the directives (Consent) and the access log (AuditEvent) reveals what exists for a patient,
+        so those reads need a scope naming the type; a wildcard scope is not enough.
+        """
+        explicit = rtype in EXPLICIT_READ_TYPES and action in ("r", "s")
+        if not allows(self.claims.scopes, rtype, action, allow_wildcard=not explicit):
             raise Forbidden(f"scope does not allow '{action}' on {rtype}")
 
 

@@ -24,12 +24,17 @@ def headers_for(st: Stored, base: str = "") -> dict[str, str]:
     }
 
 
-def released(hub: Hub, s: Session, caller: Caller, st: Stored) -> dict[str, Any]:
-    """The resource as the caller may see it, or 404 when the consent filter withholds it."""
+def released(hub: Hub, s: Session, caller: Caller, st: Stored) -> dict[str, Any] | None:
+    """The resource as the caller may see it, or None when the consent filter withholds it.
+
+    The caller raises 404 only after the transaction committed, so the denial's AuditEvent is kept.
+    """
     out = hub.enforcer.filter(s, [st], caller.requester)
-    if not out:
-        raise NotFound(f"{st.rtype}/{st.rid} is not known")
-    return out[0].resource
+    return out[0].resource if out else None
+
+
+def _withheld(st: Stored) -> NotFound:
+    return NotFound(f"{st.rtype}/{st.rid} is not known")
 
 
 def read(hub: Hub, caller: Caller, rtype: str, rid: str, base: str = "") -> Result:
@@ -37,6 +42,8 @@ def read(hub: Hub, caller: Caller, rtype: str, rid: str, base: str = "") -> Resu
     with hub.store.transaction() as s:
         st = hub.store.read(s, rtype, rid)
         body = released(hub, s, caller, st)
+    if body is None:
+        raise _withheld(st)
     h = headers_for(st, base)
     h.pop("Location")
     return Result(200, body, h)
@@ -49,6 +56,8 @@ def vread(hub: Hub, caller: Caller, rtype: str, rid: str, vid: str, base: str = 
     with hub.store.transaction() as s:
         st = hub.store.vread(s, rtype, rid, int(vid))
         body = released(hub, s, caller, st)
+    if body is None:
+        raise _withheld(st)
     h = headers_for(st, base)
     h.pop("Location")
     return Result(200, body, h)

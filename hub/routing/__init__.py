@@ -1,5 +1,6 @@
 """Routing: Subscriptions as routes, the transactional outbox and the delivery worker."""
 
+from hub.routing._claim import hold_key, paused_key
 from hub.routing._outbox import Outbox
 from hub.routing._subscriptions import (
     PURPOSE_URL,
@@ -9,16 +10,19 @@ from hub.routing._subscriptions import (
     check_subscription,
     requester_for,
 )
-from hub.routing._worker import DeliveryWorker, paused_key
+from hub.routing._worker import DeliveryError, DeliveryWorker, lease_seconds
 
 __all__ = [
     "PURPOSE_URL",
     "RECIPIENT_URL",
+    "DeliveryError",
     "DeliveryWorker",
     "Outbox",
     "Route",
     "RouteTable",
     "check_subscription",
+    "hold_key",
+    "lease_seconds",
     "paused_key",
     "requester_for",
 ]

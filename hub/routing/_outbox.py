@@ -7,6 +7,8 @@ undelivered one and a consent change can retract what was delivered.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select, update
 from sqlmodel import Session
 
@@ -80,11 +82,27 @@ class Outbox:
         return self.store.search(s, q)
 
     def enqueue(self, s: Session, sub_id: str, rtype: str, rid: str, vid: int, patient_id: str | None, reason: str) -> None:
+        """A newer change supersedes an undelivered older row of the same resource (rows being sent stay);
+        the new row keeps the older one's backoff, so a failing subscriber is not hammered by every change."""
         now = utcnow()
-        s.execute(
-            update(Delivery)
+        older = s.execute(
+            select(Delivery.pk, Delivery.attempts, Delivery.next_attempt_at)
             .where(Delivery.subscription_id == sub_id, Delivery.rtype == rtype, Delivery.rid == rid, Delivery.status == "pending")
-            .values(status="superseded", finished_at=now)
-        )
-        s.add(Delivery(subscription_id=sub_id, rtype=rtype, rid=rid, vid=vid, patient_id=patient_id, reason=reason, status="pending", next_attempt_at=now, created_at=now))
+        ).all()
+        attempts, due = 0, now
+        if older:
+            s.execute(
+                update(Delivery)
+                .where(Delivery.pk.in_([o.pk for o in older]), Delivery.status == "pending")
+                .values(status="superseded", finished_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            attempts = max(o.attempts for o in older)
+            due = max([now, *(_aware(o.next_attempt_at) for o in older)])
+        s.add(Delivery(subscription_id=sub_id, rtype=rtype, rid=rid, vid=vid, patient_id=patient_id, reason=reason, status="pending",
+                       attempts=attempts, next_attempt_at=due, created_at=now))
         s.flush()
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)

@@ -1,56 +1,44 @@
-"""Delivering outbox rows: decide at send time, PUT/DELETE over HTTP, record, retry with backoff.
+"""Delivering outbox rows: claim a batch with a lease → plan at send time → PUT/DELETE → record.
 
 At-least-once: a row is leased before sending and only finished after the receiver answered 2xx; a crash
-or lost wake-up leaves it pending, and the next sweep picks it up. Idempotent at the receiver (PUT/DELETE
-by id). Order is kept per (subscriber, patient): a row waits while an earlier one of its pair is pending.
+or lost wake-up leaves it open, and the next sweep picks it up once the lease ran out. Idempotent at the
+receiver (PUT/DELETE by id). Order per (subscriber, patient): only a queue's head row is ever claimed.
+Failures back off exponentially with jitter up to the horizon, then dead-letter (a permanent 4xx at once).
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
-import orjson
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
+from hub.consent import Requester
 from hub.enforcement import Enforcer
+from hub.routing._claim import OPEN, _aware, claim_due, hold_key, paused_key
+from hub.routing._plan import Plan, plan_delivery
+from hub.routing._send import DeliveryError, send
+from hub.routing._status import PERSISTENT_ATTEMPTS, set_subscription_status
 from hub.routing._subscriptions import Route, RouteTable, requester_for
 from hub.settings import Settings
-from hub.store import Delivery, KeyValue, Store, Stored, SubscriberHolding, utcnow
+from hub.store import Delivery, KeyValue, Store, SubscriberHolding, utcnow
 
 log = logging.getLogger("knutpunkt.delivery")
-LEASE = timedelta(seconds=60)
-RETRYABLE_4XX = {408, 409, 425, 429}
+SEND_THREADS = 16
+
+__all__ = ["DeliveryError", "DeliveryWorker", "Plan", "lease_seconds", "paused_key"]
 
 
-@dataclass
-class Plan:
-    """What one delivery will send: (method, path, body) in order, and the holdings to record."""
-
-    requests: list[tuple[str, str, dict | None]] = field(default_factory=list)
-    holds: list[tuple[str, str, int, str | None]] = field(default_factory=list)  # put: rtype, rid, vid, patient
-    releases: list[tuple[str, str]] = field(default_factory=list)  # deleted at receiver
-    outcome: str = "delivered"  # delivered | withheld | noop | cancelled
-    decision: str | None = None
-
-
-class DeliveryError(Exception):
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None, body: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-        self.body = body
-
-
-def paused_key(sub_id: str) -> str:
-    return f"paused:{sub_id}"
+def lease_seconds(settings: Settings) -> float:
+    """How long a claim holds a row: long enough for a batch of slow sends, short enough to recover."""
+    explicit = getattr(settings, "delivery_lease_s", None)
+    return float(explicit) if explicit else max(10.0, 4 * settings.delivery_timeout_s + 2)
 
 
 class DeliveryWorker:
@@ -59,186 +47,156 @@ class DeliveryWorker:
         self.routes = routes
         self.enforcer = enforcer
         self.settings = settings
-        self.client = client or httpx.Client(timeout=settings.delivery_timeout_s)
+        limits = httpx.Limits(max_connections=SEND_THREADS * 2, max_keepalive_connections=SEND_THREADS * 2)
+        self.client = client or httpx.Client(timeout=settings.delivery_timeout_s, limits=limits)
+        self.lease = timedelta(seconds=lease_seconds(settings))
+        self.batch = int(getattr(settings, "delivery_batch", 0) or 64)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._nudge = threading.Event()
 
     # -- claiming ------------------------------------------------------------------------------
-    def claim_due(self, limit: int = 100) -> list[int]:
-        now = utcnow()
-        claimed: list[int] = []
-        with self.store.transaction() as s:
-            rows = s.execute(
-                select(Delivery.pk, Delivery.subscription_id, Delivery.patient_id, Delivery.next_attempt_at)
-                .where(Delivery.status == "pending")
-                .order_by(Delivery.pk)
-                .limit(2000)
-            ).all()
-            paused = {k.key.split(":", 1)[1] for k in s.execute(select(KeyValue).where(KeyValue.key.like("paused:%"))).scalars()}
-            blocked: set[tuple[str, str | None]] = set()
-            for pk, sub_id, pid, due in rows:
-                pair = (sub_id, pid)
-                if pair in blocked:
-                    continue
-                blocked.add(pair)
-                if sub_id in paused or _aware(due) > now:
-                    continue
-                res = s.execute(
-                    update(Delivery).where(Delivery.pk == pk, Delivery.status == "pending", Delivery.next_attempt_at == due).values(next_attempt_at=now + LEASE)
-                )
-                if res.rowcount == 1:
-                    claimed.append(pk)
-                if len(claimed) >= limit:
-                    break
-        return claimed
+    def claim_due(self, limit: int | None = None) -> list[int]:
+        return claim_due(self.store, limit or self.batch, self.lease)
 
-    # -- one delivery --------------------------------------------------------------------------
+    # -- a batch of claimed rows ---------------------------------------------------------------
     def process(self, pk: int) -> str:
-        try:
-            with self.store.transaction() as s:
-                row = s.get(Delivery, pk)
-                if row is None or row.status != "pending":
-                    return "skipped"
+        return self.process_batch([pk]).get(pk, "skipped")
+
+    def process_batch(self, pks: list[int]) -> dict[int, str]:
+        results: dict[int, str] = {}
+        work: list[tuple[int, str, Route | None, Plan | None, DeliveryError | None]] = []
+        with self.store.transaction() as s:
+            rows = s.execute(select(Delivery).where(Delivery.pk.in_(pks)).order_by(Delivery.pk)).scalars().all()
+            requesters: dict[str, Requester] = {}
+            for row in rows:
+                if row.status != "sending":
+                    results[row.pk] = "skipped"
+                    continue
                 route = self.routes.get(s, row.subscription_id)
-                plan = self._plan(s, row, route)
-                sub_id = row.subscription_id
-        except Exception as exc:  # cannot decide → deliver nothing now, retry later (fail closed)
-            log.exception("planning delivery %s failed", pk)
-            self._failed(pk, DeliveryError(f"could not plan delivery: {exc}"))
-            return "error"
-        if plan.outcome == "cancelled":
-            self._finish(pk, plan, sub_id)
-            return "cancelled"
+                try:
+                    with s.begin_nested():
+                        requester = None
+                        if route is not None:
+                            if route.id not in requesters:
+                                requesters[route.id] = requester_for(self.store, s, route)
+                            requester = requesters[route.id]
+                        plan = plan_delivery(self.store, self.enforcer, s, row, route, requester)
+                    work.append((row.pk, row.subscription_id, route, plan, None))
+                except Exception as exc:  # cannot decide → deliver nothing now, retry later (fail closed)
+                    log.exception("planning delivery %s failed", row.pk)
+                    work.append((row.pk, row.subscription_id, route, None, DeliveryError(f"could not plan delivery: {exc}")))
+        sendable = [w for w in work if w[3] is not None and w[3].outcome != "cancelled" and w[3].requests]
+        errors = dict(zip([w[0] for w in sendable], self._send_all([(w[2], w[3]) for w in sendable]), strict=True))
+        outcomes = [(pk, sub, route, plan, err or errors.get(pk)) for pk, sub, route, plan, err in work]
+        results.update(self._record(outcomes))
+        return results
+
+    def _send_all(self, items: list[tuple[Route | None, Plan | None]]) -> list[DeliveryError | None]:
+        if len(items) <= 1:
+            return [self._send_plan(r, p) for r, p in items]
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="knutpunkt-send")
+        return list(self._pool.map(lambda rp: self._send_plan(*rp), items))
+
+    def _send_plan(self, route: Route | None, plan: Plan | None) -> DeliveryError | None:
+        assert route is not None and plan is not None
         try:
-            assert route is not None
             for method, path, body in plan.requests:
-                self._send(route, method, path, body)
+                send(self.client, route, method, path, body)
         except DeliveryError as exc:
-            self._failed(pk, exc)
-            return "failed"
-        self._finish(pk, plan, sub_id)
-        return plan.outcome
-
-    def _plan(self, s: Session, row: Delivery, route: Route | None) -> Plan:
-        plan = Plan()
-        if route is None or route.status not in ("active", "error"):
-            plan.outcome = "cancelled"
-            return plan
-        requester = requester_for(self.store, s, route)
-        current = self.store.read_optional(s, row.rtype, row.rid)
-        held = s.get(SubscriberHolding, (row.subscription_id, row.rtype, row.rid))
-        patient: Stored | None = None
-        pid = row.patient_id
-        if pid and row.rtype != "Patient":
-            patient = self.store.read_optional(s, "Patient", pid)
-        now = datetime.now(UTC)
-        released = None
-        if current is not None and (row.rtype == "Patient" or route.matches(current.resource)):
-            released = self.enforcer.decide_one(s, current, requester, action="E", now=now)
-            plan.decision = "permit" if released else "deny"
-        if released is not None:
-            if patient is not None:
-                p_rel = self.enforcer.decide_one(s, patient, requester, action="E", now=now)
-                if p_rel is None:  # the patient may not be released: nothing about them goes out
-                    released = None
-                    plan.decision = "deny-patient"
-                else:
-                    p_held = s.get(SubscriberHolding, (row.subscription_id, "Patient", pid))
-                    if p_held is None or p_held.vid < patient.vid:
-                        plan.requests.append(("PUT", f"Patient/{pid}", p_rel.resource))
-                        plan.holds.append(("Patient", pid, patient.vid, pid))
-        if released is not None:
-            plan.requests.append(("PUT", f"{row.rtype}/{row.rid}", released.resource))
-            plan.holds.append((row.rtype, row.rid, released.stored.vid, pid))
-            return plan
-        if held is not None:
-            plan.requests.append(("DELETE", f"{row.rtype}/{row.rid}", None))
-            plan.releases.append((row.rtype, row.rid))
-            plan.outcome = "retracted"
-        else:
-            plan.outcome = "withheld" if current is not None and plan.decision else "noop"
-        if patient is not None and plan.decision == "deny-patient":
-            p_held = s.get(SubscriberHolding, (row.subscription_id, "Patient", pid))
-            if p_held is not None and self._only_patient_left(s, row):
-                plan.requests.append(("DELETE", f"Patient/{pid}", None))
-                plan.releases.append(("Patient", pid))
-        return plan
-
-    def _only_patient_left(self, s: Session, row: Delivery) -> bool:
-        others = s.execute(
-            select(SubscriberHolding).where(
-                SubscriberHolding.subscription_id == row.subscription_id,
-                SubscriberHolding.patient_id == row.patient_id,
-                SubscriberHolding.rtype != "Patient",
-            )
-        ).scalars().all()
-        return all((h.rtype, h.rid) == (row.rtype, row.rid) for h in others)
-
-    def _send(self, route: Route, method: str, path: str, body: dict | None) -> None:
-        url = f"{route.endpoint}/{path}"
-        headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json", **dict(route.headers)}
-        try:
-            resp = self.client.request(method, url, content=orjson.dumps(body) if body is not None else None, headers=headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
-        if resp.status_code < 300 or (method == "DELETE" and resp.status_code in (404, 410)):
-            return
-        raise DeliveryError(
-            f"{method} {url}: HTTP {resp.status_code}",
-            status=resp.status_code,
-            retry_after=_retry_after(resp.headers.get("Retry-After")),
-            body=resp.text[:4000],
-        )
+            return exc
+        return None
 
     # -- recording -----------------------------------------------------------------------------
-    def _finish(self, pk: int, plan: Plan, sub_id: str) -> None:
-        now = utcnow()
+    def _record(self, outcomes: list[tuple[int, str, Route | None, Plan | None, DeliveryError | None]]) -> dict[int, str]:
+        results: dict[int, str] = {}
+        healthy: dict[str, Route] = {}
+        failing: dict[str, tuple[Route, str]] = {}
         with self.store.transaction() as s:
-            for rtype, rid, vid, pid in plan.holds:
-                h = s.get(SubscriberHolding, (sub_id, rtype, rid))
-                if h is None:
-                    s.add(SubscriberHolding(subscription_id=sub_id, rtype=rtype, rid=rid, vid=vid, patient_id=pid, delivered_at=now))
-                else:
-                    h.vid, h.delivered_at = max(h.vid, vid), now
-                    s.add(h)
-            for rtype, rid in plan.releases:
-                h = s.get(SubscriberHolding, (sub_id, rtype, rid))
-                if h is not None:
-                    s.delete(h)
-            row = s.get(Delivery, pk)
-            if row is not None:
-                if row.status == "pending":
-                    row.status = plan.outcome
-                row.action = ",".join(m for m, _, _ in plan.requests) or None
-                row.decision = plan.decision
-                row.finished_at = now
-                row.attempts += 1 if plan.requests else 0
-                s.add(row)
+            for pk, sub_id, route, plan, err in outcomes:
+                row = s.get(Delivery, pk)
+                if row is None or row.status not in OPEN:
+                    results[pk] = "skipped"
+                    continue
+                if err is None and plan is not None:
+                    self._finish(s, row, plan)
+                    results[pk] = row.status
+                    if route is not None and plan.requests:
+                        healthy[sub_id] = route
+                    continue
+                assert err is not None
+                results[pk] = self._failed(s, row, err)
+                if route is not None and (row.status == "dead" or row.attempts >= PERSISTENT_ATTEMPTS):
+                    failing[sub_id] = (route, str(err))
+        for sub_id, (route, message) in failing.items():
+            if route.status == "active":
+                set_subscription_status(self.store, sub_id, "error", f"deliveries failing: {message}")
+        for sub_id, route in healthy.items():
+            if sub_id not in failing and route.status == "error":
+                set_subscription_status(self.store, sub_id, "active")
+        return results
 
-    def _failed(self, pk: int, exc: DeliveryError) -> None:
+    def _finish(self, s: Session, row: Delivery, plan: Plan) -> None:
         now = utcnow()
-        with self.store.transaction() as s:
-            row = s.get(Delivery, pk)
-            if row is None or row.status != "pending":
-                return
-            row.attempts += 1
-            row.last_error = str(exc) + (f"\n{exc.body}" if exc.body else "")
-            permanent = exc.status is not None and 400 <= exc.status < 500 and exc.status not in RETRYABLE_4XX
-            age = (now - _aware(row.created_at)).total_seconds()
-            if permanent or age >= self.settings.delivery_horizon_s:
-                row.status, row.finished_at = "dead", now
+        sub_id = row.subscription_id
+        for rtype, rid, vid, pid in plan.holds:
+            h = s.get(SubscriberHolding, (sub_id, rtype, rid))
+            if h is None:
+                s.add(SubscriberHolding(subscription_id=sub_id, rtype=rtype, rid=rid, vid=vid, patient_id=pid, delivered_at=now))
             else:
-                delay = min(self.settings.delivery_backoff_max_s, self.settings.delivery_backoff_base_s * (2 ** min(row.attempts - 1, 30)))
-                delay = random.uniform(delay / 2, delay)
-                if exc.retry_after is not None:
-                    delay = max(delay, exc.retry_after)
-                row.next_attempt_at = now + timedelta(seconds=delay)
+                h.vid, h.delivered_at = max(h.vid, vid), now
+                s.add(h)
+        for rtype, rid in plan.releases:
+            h = s.get(SubscriberHolding, (sub_id, rtype, rid))
+            if h is not None:
+                s.delete(h)
+        row.status = plan.outcome
+        row.action = ",".join(m for m, _, _ in plan.requests)[:8] or None
+        row.decision = plan.decision
+        row.finished_at = now
+        row.attempts += 1 if plan.requests else 0
+        s.add(row)
+        s.flush()
+
+    def _failed(self, s: Session, row: Delivery, exc: DeliveryError) -> str:
+        now = utcnow()
+        row.attempts += 1
+        row.last_error = str(exc) + (f"\n{exc.body}" if exc.body else "")
+        age = (now - _aware(row.created_at)).total_seconds()
+        if exc.permanent or age >= self.settings.delivery_horizon_s:
+            row.status, row.finished_at = "dead", now
             s.add(row)
+            return "dead"
+        delay = min(self.settings.delivery_backoff_max_s, self.settings.delivery_backoff_base_s * (2 ** min(row.attempts - 1, 30)))
+        delay = random.uniform(delay / 2, delay)
+        if exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        row.status = "pending"
+        row.next_attempt_at = now + timedelta(seconds=delay)
+        s.add(row)
+        if exc.throttled:  # hold the whole subscriber back, not just this row
+            until = (now + timedelta(seconds=delay)).isoformat()
+            kv = s.get(KeyValue, hold_key(row.subscription_id))
+            if kv is None:
+                s.add(KeyValue(key=hold_key(row.subscription_id), value=until))
+            elif kv.value < until:
+                kv.value = until
+                s.add(kv)
+        s.flush()
+        return "retry"
 
     # -- loops ---------------------------------------------------------------------------------
-    def run_once(self, limit: int = 100) -> int:
+    def run_once(self, limit: int | None = None) -> int:
         pks = self.claim_due(limit)
-        for pk in pks:
-            self.process(pk)
+        if pks:
+            self.process_batch(pks)
         return len(pks)
+
+    def nudge(self) -> None:
+        """Wake `run_forever` now (after a commit in this process)."""
+        self._nudge.set()
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -248,33 +206,19 @@ class DeliveryWorker:
                 log.exception("delivery loop error")
                 n = 0
             if n == 0:
-                stop.wait(self.settings.delivery_poll_s)
+                self._nudge.wait(self.settings.delivery_poll_s)
+                self._nudge.clear()
+
+    def open_count(self) -> int:
+        with self.store.transaction() as s:
+            return len(s.execute(select(Delivery.pk).where(Delivery.status.in_(OPEN)).limit(1)).all())
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Deliver until nothing is pending (True) or the timeout passes (False). For CLI and tests."""
+        """Deliver until nothing is open (True) or the timeout passes (False). For CLI and tests."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.run_once() == 0:
-                with self.store.transaction() as s:
-                    pending = s.execute(select(Delivery.pk).where(Delivery.status == "pending").limit(1)).first()
-                if pending is None:
+                if self.open_count() == 0:
                     return True
-                time.sleep(0.05)
+                time.sleep(0.02)
         return False
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, (when - datetime.now(UTC)).total_seconds())
-        except (TypeError, ValueError):
-            return None

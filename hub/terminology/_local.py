@@ -29,6 +29,7 @@ from hub.terminology._valueset import CompiledValueSet, CompileError, compile_va
 EXTRA_ENV = "KNUTPUNKT_TERMINOLOGY_EXTRA"
 DEFAULT_RF2_DIR = "snomed-rf2"
 _FHIR_VS = "?fhir_vs"
+_MEMO_MISSES = 10_000  # remembered non-member answers per value set
 
 
 def _split(url: str) -> tuple[str, str | None]:
@@ -210,8 +211,16 @@ class LocalTerminologyService:
         self, valueset_url: str, system: str | None, code: str, display: str | None = None
     ) -> ValidateCodeResult:
         """Is (system, code) in the value set? Raises NotFound for an unknown value set."""
-        vs = self._compiled.get(valueset_url) or self._require(valueset_url)
-        return self._check(vs, system, code, display)
+        vs = self._compiled.get(valueset_url)
+        if vs is not None and display is None and system is not None:
+            hit = vs.results.get((system, code))
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
+        vs = vs or self._require(valueset_url)
+        result = self._check(vs, system, code, display)
+        if display is None and system is not None and len(vs.results) < len(vs.members) + _MEMO_MISSES:
+            vs.results[(system, code)] = result
+        return result
 
     def _check(self, vs: CompiledValueSet, system: str | None, code: str, display: str | None) -> ValidateCodeResult:
         if system is None:

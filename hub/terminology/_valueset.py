@@ -26,6 +26,7 @@ class CompiledValueSet:
     members: dict[Key, str | None] = field(default_factory=dict)
     open_systems: frozenset[str] = frozenset()
     warnings: list[str] = field(default_factory=list)
+    results: dict[tuple[str, str], Any] = field(default_factory=dict)  # memo of display-less $validate-code
     _by_code: dict[str, list[str]] | None = None
     _contains: list[dict[str, Any]] | None = None
 

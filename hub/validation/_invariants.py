@@ -36,7 +36,7 @@ class FhirPathCheck:
         except Exception:  # noqa: BLE001 - fhirpathpy raises on some malformed values
             return None
         if not out:
-            return None
+            return False  # like the reference validator: a constraint must evaluate to true
         return all(v is True for v in out) if all(isinstance(v, bool) for v in out) else None
 
 

@@ -63,7 +63,7 @@ class ProfileRun:
     def element(self, node: PNode, parent_path: str, parent: dict[str, Any], name: str, purl: str) -> None:
         if name[-1] != "]":
             v = parent.get(name)
-            if v is None and ("_" + name) not in parent:
+            if v is None and ("_" + name) not in parent and not node.slices:
                 if node.min:
                     self.cardinality(node, [], parent_path, name, purl)
                 return
@@ -71,6 +71,13 @@ class ProfileRun:
                 self.item(node, f"{parent_path}.{name}", v, purl)
                 return
         items = _items(parent, name, parent_path)
+        if name[-1] == "]" and node.type_codes and items:
+            allowed = {t[:1].upper() + t[1:] for t in node.type_codes}
+            prefix = name[:-3]
+            for p, _ in items:
+                tname = p.rsplit(".", 1)[-1].split("[", 1)[0][len(prefix):]
+                if tname not in allowed:
+                    self.ctx.error("structure", f"type {tname} is not allowed for {name} (allowed: {', '.join(sorted(allowed))}; profile {purl})", p)
         self.cardinality(node, items, parent_path, name, purl)
         if node.slices or node.slicing:
             self.sliced(node, items, parent_path, name, purl)
