@@ -54,6 +54,6 @@ def with_profile(resource: dict[str, Any], profile: str) -> dict[str, Any]:
     if profile not in profiles:
         profiles.append(profile)
     meta["profile"] = profiles
-    head = {k: resource[k] for k in ("resourceType", "id") if k in resource}
+    head: dict[str, Any] = {k: resource[k] for k in ("resourceType", "id") if k in resource}
     rest = {k: v for k, v in resource.items() if k not in head and k != "meta"}
     return {**head, "meta": meta, **rest}

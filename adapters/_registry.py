@@ -20,7 +20,7 @@ def adapter_names() -> list[str]:
 
 
 def get_adapter(name: str) -> Adapter:
-    """The adapter registered under `name`; InvalidInput (also a LookupError) for an unknown name."""
+    """The adapter registered under `name`; UnknownAdapter (an InvalidInput and a KeyError) for an unknown name."""
     target = _ADAPTERS.get(name)
     if target is None:
         msg = f"unknown adapter '{name}'; known adapters: {', '.join(adapter_names())}"
@@ -29,5 +29,8 @@ def get_adapter(name: str) -> Adapter:
     return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
 
 
-class UnknownAdapter(InvalidInput, LookupError):
-    """No adapter of that name: a 400 for HTTP callers, a KeyError-like LookupError for Python callers."""
+class UnknownAdapter(InvalidInput, KeyError):
+    """No adapter of that name: a 400 for HTTP callers, a KeyError for Python callers."""
+
+    def __str__(self) -> str:
+        return self.message

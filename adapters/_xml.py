@@ -14,6 +14,7 @@ from hub.fhir.errors import InvalidInput, Issue
 
 MAX_XML_BYTES = 20 * 1024 * 1024
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 
 
 def _invalid(message: str, line: int | None = None, column: int | None = None) -> InvalidInput:
@@ -43,15 +44,16 @@ def parse_xml(payload: bytes, max_bytes: int = MAX_XML_BYTES) -> etree._Element:
         raise _invalid(f"XML payload of {len(payload)} bytes exceeds the limit of {max_bytes} bytes")
     if not payload.strip():
         raise _invalid("empty payload: expected an XML document")
-    m = _DOCTYPE.search(payload)
+    # A DOCTYPE can only precede the root element; what the quick scan misses (e.g. UTF-16) the docinfo check catches.
+    first = _FIRST_ELEMENT.search(payload)
+    m = _DOCTYPE.search(payload, 0, first.start() if first else len(payload))
     if m:
-        line, col = _line_of(payload, m.start())
-        raise _invalid("DOCTYPE and ENTITY declarations are not allowed in XML input", line, col)
+        raise _invalid("DOCTYPE and ENTITY declarations are not allowed in XML input", *_line_of(payload, m.start()))
     try:
         tree = etree.fromstring(payload, hardened_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
-        line, col = exc.position if exc.position else (exc.lineno, None)
-        raise _invalid(f"malformed XML: {exc.msg}", line, col) from None
+        where: tuple[int | None, int | None] = exc.position if exc.position else (exc.lineno, None)
+        raise _invalid(f"malformed XML: {exc.msg}", *where) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise _invalid("DOCTYPE declarations are not allowed in XML input", 1)
     root = tree.getroot()

@@ -1,6 +1,6 @@
 """Adapter `fhir`: FHIR R4 JSON or XML (a resource or a Bundle) → collection Bundle, normalised.
 
-Normalisation (domain.md section 3): every Identifier through hub.identity (Swedish person numbers checked,
+Normalisation (domain.md section 3): id-less resources other than Patient get a stable id; every Identifier through hub.identity (Swedish person numbers checked,
 systems canonical), Coding systems given as `urn:oid:` mapped to URIs by the terminology service, and the
 project's Swedish profiles added to Patient and AllergyIntolerance. XML is read with the hardened parser
 (no DTD, entities or network) into the R4B models (R4B equals R4 for these resources).
@@ -8,6 +8,7 @@ project's Swedish profiles added to Patient and AllergyIntolerance. XML is read 
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -15,7 +16,13 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from adapters._bundle import SE_ALLERGY_PROFILE, SE_PATIENT_PROFILE, collection_bundle, with_profile
+from adapters._bundle import (
+    SE_ALLERGY_PROFILE,
+    SE_PATIENT_PROFILE,
+    collection_bundle,
+    stable_id,
+    with_profile,
+)
 from adapters._codes import system_uri
 from adapters._xml import MAX_XML_BYTES, hardened_parser, local, parse_xml
 from hub.fhir.errors import InvalidInput, Issue
@@ -134,6 +141,30 @@ def normalise_resource(
     return with_profile(out, PROFILES[rtype]) if rtype in PROFILES else out
 
 
+_UUID_URN = re.compile(r"^urn:uuid:([0-9a-fA-F-]{36})$")
+
+
+def _stable(resource: dict[str, Any], full_url: str | None) -> dict[str, Any]:
+    """Give an id-less non-Patient resource a stable id so re-ingesting the same input updates it.
+
+    From its first identifier (uuid5 over type, system, value), else from a `urn:uuid:` fullUrl. Patients are
+    linked by identifier downstream and keep no invented id.
+    """
+    rtype = resource["resourceType"]
+    if resource.get("id") or rtype == "Patient":
+        return resource
+    idents = [i for i in resource.get("identifier") or [] if isinstance(i, dict) and i.get("system") and i.get("value")]
+    new_id = None
+    if idents:
+        new_id = stable_id(rtype, idents[0]["system"], idents[0]["value"])
+    elif full_url and _UUID_URN.match(full_url):
+        new_id = full_url[len("urn:uuid:"):].lower()
+    if new_id is None:
+        return resource
+    rest = {k: v for k, v in resource.items() if k != "resourceType"}
+    return {"resourceType": rtype, "id": new_id, **rest}
+
+
 def convert_fhir(payload: bytes, today: date | None = None) -> dict[str, Any]:
     """The collection Bundle for a FHIR payload; a Bundle's entries keep their fullUrl (or get a urn:uuid)."""
     today = today or date.today()
@@ -147,10 +178,11 @@ def convert_fhir(payload: bytes, today: date | None = None) -> dict[str, Any]:
             if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
                 issues.append(Issue("error", "required", "Bundle entry without a resource", (f"{where}.resource",)))
                 continue
-            full_url = entry.get("fullUrl") or f"urn:uuid:{uuid.uuid4()}"
-            entries.append((full_url, normalise_resource(res, today, issues, f"{where}.resource")))
+            full_url = entry.get("fullUrl")
+            res = _stable(normalise_resource(res, today, issues, f"{where}.resource"), full_url)
+            entries.append((full_url or f"urn:uuid:{uuid.uuid4()}", res))
     else:
-        entries.append((f"urn:uuid:{uuid.uuid4()}", normalise_resource(data, today, issues)))
+        entries.append((f"urn:uuid:{uuid.uuid4()}", _stable(normalise_resource(data, today, issues), None)))
     if issues:
         raise InvalidInput(f"FHIR input has {len(issues)} problem(s)", issues)
     return collection_bundle(entries)

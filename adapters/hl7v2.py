@@ -89,10 +89,17 @@ def convert_v2(payload: bytes, today: date | None = None) -> dict[str, Any]:
         patient_url = urn(str(uuid.uuid4()))
         entries.append((patient_url, pat))
         key = pat["identifier"][0]["value"]
+        first_of: dict[str, Segment] = {}
         for al1 in (s for s in segments if s.name == "AL1"):
             res = allergy(al1, patient_url, key, source_key, ext, issues)
-            if res is not None:
-                entries.append((urn(res["id"]), res))
+            if res is None:
+                continue
+            if res["id"] in first_of:
+                issues.append(Issue("error", "duplicate", f"{al1.where()} repeats the allergen of "
+                                    f"{first_of[res['id']].where()}", (al1.where(3),), al1.line))
+                continue
+            first_of[res["id"]] = al1
+            entries.append((urn(res["id"]), res))
     if issues:
         raise InvalidInput(f"HL7 v2 message has {len(issues)} problem(s)", issues)
     targets = [url for url, r in entries if r["resourceType"] == "AllergyIntolerance"]

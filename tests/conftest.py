@@ -11,6 +11,7 @@ Generic on purpose so every test folder can use them:
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from hub.api import create_app  # noqa: E402
 from hub.settings import Settings  # noqa: E402
+from hub.store import make_engine, migrate  # noqa: E402
 from hub.wiring import Hub, build_hub  # noqa: E402
 
 HSA = "urn:oid:1.2.752.29.4.19"
@@ -35,20 +37,34 @@ FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to the newest schema; each hub starts from a copy (saves the migration)."""
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def make_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
-    """`make_hub(**settings)`: a hub on a fresh SQLite file under tmp_path; settings override defaults."""
+def make_hub(tmp_path: Path, _migrated_sqlite: Path) -> Iterator[Callable[..., Hub]]:
+    """`make_hub(**settings)`: a hub on a fresh SQLite file under tmp_path; settings override defaults
+    (a `database_url` given here is migrated as usual)."""
     made: list[Hub] = []
 
     def _make(**overrides: Any) -> Hub:
-        n = len(made)
         values: dict[str, Any] = {
-            "database_url": f"sqlite:///{tmp_path / f'hub{n}.db'}",
             "key_file": str(tmp_path / "signing-key.pem"),
             "delivery_poll_s": 0.05,
         }
         values.update(overrides)
-        h = build_hub(Settings(**values))
+        fresh = "database_url" not in values
+        if fresh:
+            db = tmp_path / f"hub{len(made)}.db"
+            shutil.copyfile(_migrated_sqlite, db)
+            values["database_url"] = f"sqlite:///{db}"
+        h = build_hub(Settings(**values), migrate_schema=not fresh)
         made.append(h)
         return h
 

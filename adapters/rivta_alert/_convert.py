@@ -98,8 +98,16 @@ def convert_response(payload: bytes, now: datetime | None = None) -> dict[str, A
     _check_result(response, issues)
     patients = _Patients()
     clinical: list[tuple[str, dict[str, Any]]] = []
+    seen: set[str] = set()
     for alert in children(response, "alertInformation", RESPONDER_NS):
-        clinical.extend(_map_alert(alert, patients, now, today, issues))
+        mapped = _map_alert(alert, patients, now, today, issues)
+        if mapped and mapped[0][0] in seen:
+            doc = mapped[0][1]["identifier"][0]["value"]
+            issues.append(issue("duplicate", f"document {doc} occurs more than once in the response",
+                                alert, "alertInformationHeader/documentId"))
+            continue
+        seen.update(url for url, _ in mapped)
+        clinical.extend(mapped)
     if issues:
         issues = _dedupe(issues)
         raise InvalidInput(f"GetAlertInformation response has {len(issues)} problem(s)", issues)

@@ -22,14 +22,13 @@ def core(name: str) -> str:
 
 def children(elem: etree._Element, name: str, ns: str = CORE_NS) -> list[etree._Element]:
     """Child elements named `name` in namespace `ns`."""
-    return [c for c in elem if isinstance(c.tag, str) and c.tag == f"{{{ns}}}{name}"]
+    return elem.findall(f"{{{ns}}}{name}")
 
 
 def child(elem: etree._Element | None, name: str) -> etree._Element | None:
     if elem is None:
         return None
-    found = children(elem, name)
-    return found[0] if found else None
+    return elem.find(f"{{{CORE_NS}}}{name}")
 
 
 def text(elem: etree._Element | None, *names: str) -> str | None:

@@ -56,6 +56,14 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/fhir"
 
 
+def _none_match(header: str | None, etag: str | None) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): `W/"1"` and `"1"` match; `*` matches any."""
+    if not header or not etag:
+        return False
+    ours = etag.removeprefix("W/")
+    return any(t.strip() == "*" or t.strip().removeprefix("W/") == ours for t in header.split(","))
+
+
 def _pairs(request: Request) -> list[tuple[str, str]]:
     return [(k, v) for k, v in request.query_params.multi_items() if k not in ("_format", "_pretty")]
 
@@ -99,8 +107,7 @@ def type_history(rtype: str, request: Request, caller: Caller = Depends(bearer))
 @router.get("/fhir/{rtype}/{rid}")
 def read_endpoint(rtype: str, rid: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
     result = read(request.app.state.hub, caller, _type(rtype), rid, _base(request))
-    etag = request.headers.get("if-none-match")
-    if etag and etag == result.headers.get("ETag"):
+    if _none_match(request.headers.get("if-none-match"), result.headers.get("ETag")):
         return Response(status_code=304, headers=result.headers)
     return fhir_response(request, result)
 

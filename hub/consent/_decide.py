@@ -90,7 +90,7 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
     emergency = purpose == ETREAT
 
     # Rule 2: confidentiality V → only the source care unit (never a registry).
-    if labels(resource)[0] and req.care_unit != unit:
+    if labels(resource)[0] and (registry or req.care_unit != unit):
         return _CONFIDENTIAL
 
     # Rule 3: quality registries; blocks do not apply, opt-outs do.
@@ -117,7 +117,7 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
             if times is _MISSING:
                 times = clinical_times(resource)
             if times is not None and not _overlaps(block.data_period, times):
-                continue
+                pass
         if any(g.matches(req.care_unit, req.practitioner, now) for g in block.revokes):
             lifted.append(block.consent_id)
         elif block.inner and same_giver and emergency:

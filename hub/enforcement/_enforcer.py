@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
 from hub.consent import Decision, Requester, compile_policy, decide, mask
@@ -125,7 +125,7 @@ class Enforcer:
 
     # -- audit ---------------------------------------------------------------------------------
     def audit(self, s: Session, decision: Decision, requester: Requester, patient_id: str | None, entity_ref: str | None, action: str, now: datetime) -> None:
-        from hub.audit import build_audit_event, chain_hash
+        from hub.audit import GENESIS_HASH, build_audit_event, chain_hash
 
         event = build_audit_event(
             decision=decision,
@@ -138,13 +138,12 @@ class Enforcer:
         )
         event["entity"] = [e for e in event.get("entity", []) if (e.get("what") or {}).get("reference")]
         event["id"] = str(uuid.uuid4())
-        stored, _ = self.store.update(s, event)
+        stored = self.store.insert_new(s, event)
         if self.store.is_postgres:  # serialise chain appends across processes
             s.execute(text("SELECT pg_advisory_xact_lock(7710001)"))
-        last = s.execute(select(AuditLink).order_by(AuditLink.seq.desc()).limit(1)).scalars().first()
-        prev = last.hash if last else "0" * 64
-        s.add(AuditLink(event_id=stored.rid, prev_hash=prev, hash=chain_hash(prev, stored.resource)))
-        s.flush()
+        chain = AuditLink.__table__  # type: ignore[attr-defined]
+        prev = s.execute(select(chain.c.hash).order_by(chain.c.seq.desc()).limit(1)).scalar() or GENESIS_HASH
+        s.execute(insert(chain).values(event_id=stored.rid, prev_hash=prev, hash=chain_hash(prev, stored.resource)))
 
 
 def _references(node: Any) -> Iterable[str]:

@@ -3,6 +3,7 @@
 `normalise_identifier` maps an input (system, value) to the hub's FHIR Identifier, raising InvalidInput.
 """
 
+from hub.identity._linking import preferred_identifier
 from hub.identity._luhn import luhn_check_digit, luhn_valid
 from hub.identity._normalise import normalise_fhir_identifier, normalise_identifier
 from hub.identity._personnummer import (
@@ -35,4 +36,5 @@ __all__ = [
     "normalise_identifier",
     "normalise_system",
     "parse_person_number",
+    "preferred_identifier",
 ]

@@ -108,9 +108,10 @@ def update(hub: Hub, caller: Caller, rtype: str, rid: str, resource: dict[str, A
 def delete(hub: Hub, caller: Caller, rtype: str, rid: str) -> Result:
     caller.require(rtype, "d")
     with hub.store.transaction() as s:
+        before = hub.store.read_optional(s, rtype, rid)
         st = hub.store.delete(s, rtype, rid)
     if st is not None:
-        after_write(hub, st)
+        after_write(hub, st, before)
     return Result(204 if st is None else 200, None if st is None else _deleted_outcome(rtype, rid), {} if st is None else {"ETag": st.etag})
 
 
@@ -147,7 +148,7 @@ def conditional_matches(hub: Hub, s: Session, rtype: str, query_string: str) -> 
     return hub.store.search(s, q)
 
 
-def after_write(hub: Hub, st: Stored) -> None:
+def after_write(hub: Hub, st: Stored, before: Stored | None = None) -> None:
     """Effects outside the database once a write committed: terminology registration, delivery wake-up."""
     if st.rtype in ("CodeSystem", "ValueSet", "ConceptMap", "NamingSystem"):
         try:
@@ -155,9 +156,10 @@ def after_write(hub: Hub, st: Stored) -> None:
 
             svc = default_service()
             if st.deleted:
-                svc.unregister(st.rtype, st.resource.get("url", ""))  # type: ignore[attr-defined]
+                if before is not None:
+                    svc.unregister(st.rtype, before.resource.get("url") or before.resource.get("name") or st.rid)
             else:
-                svc.register(st.resource)  # type: ignore[attr-defined]
+                svc.register(st.resource)
         except Exception:  # terminology registration must never undo a committed write
             import logging
 

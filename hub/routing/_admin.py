@@ -134,7 +134,7 @@ def replay(hub: Any, *, pk: int | None = None, subscription: str | None = None) 
         if subs:
             s.execute(delete(KeyValue).where(KeyValue.key.in_([hold_key(x) for x in subs])))
     if rows:
-        hub.wake()
+        _wake(hub)
     return len(rows)
 
 
@@ -146,4 +146,9 @@ def set_paused(hub: Any, subscription: str, paused: bool) -> None:
         elif not paused and kv is not None:
             s.delete(kv)
     if not paused:
-        hub.wake()
+        _wake(hub)
+
+
+def _wake(hub: Any) -> None:
+    hub.worker.nudge()  # the in-process worker, when this process runs one
+    hub.wake()  # a broker wake-up, when workers run elsewhere

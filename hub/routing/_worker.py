@@ -9,6 +9,7 @@ Failures back off exponentially with jitter up to the horizon, then dead-letter 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -37,7 +38,7 @@ __all__ = ["DeliveryError", "DeliveryWorker", "Plan", "lease_seconds", "paused_k
 
 def lease_seconds(settings: Settings) -> float:
     """How long a claim holds a row: long enough for a batch of slow sends, short enough to recover."""
-    explicit = getattr(settings, "delivery_lease_s", None)
+    explicit = getattr(settings, "delivery_lease_s", None) or os.environ.get("KNUTPUNKT_DELIVERY_LEASE_S")
     return float(explicit) if explicit else max(10.0, 4 * settings.delivery_timeout_s + 2)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from hub.fhir.errors import InvalidInput, Issue
-from hub.store._search_params import SearchParam, extract, search_params
+from hub.store._search_params import SearchParam, extract, normalise_reference, search_params
 
 RESULT_PARAMS = {"_count", "_offset", "_sort", "_include", "_revinclude", "_format", "_summary", "_elements", "_total", "_pretty"}
 DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
@@ -104,8 +104,11 @@ def split_token(value: str) -> tuple[str | None, str | None]:
 
 
 def normalise_ref_value(value: str, target_type: str | None) -> str:
+    """`123` → `Patient/123`; an absolute URL `http://x/fhir/Patient/123` → `Patient/123` (search.html#reference)."""
     if "/" not in value and target_type:
         return f"{target_type}/{value}"
+    if "://" in value:
+        return normalise_reference(value) or value
     return value
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -54,7 +54,11 @@ class Stored:
         return f"{self.rtype}/{self.rid}"
 
 
-def _stored(row: ResourceVersion) -> Stored:
+_RV = ResourceVersion.__table__  # type: ignore[attr-defined]
+_SI = SearchIndex.__table__  # type: ignore[attr-defined]
+
+
+def _stored(row: Any) -> Stored:
     return Stored(row.rtype, row.rid, row.vid, row.last_updated, row.deleted, orjson.loads(row.content) if row.content else {})
 
 
@@ -80,13 +84,11 @@ class Store:
                 yield session
 
     # -- reads ---------------------------------------------------------------------------------
-    def _current_row(self, s: Session, rtype: str, rid: str, lock: bool = False) -> ResourceVersion | None:
-        stmt = select(ResourceVersion).where(
-            ResourceVersion.rtype == rtype, ResourceVersion.rid == rid, ResourceVersion.current.is_(True)
-        )
+    def _current_row(self, s: Session, rtype: str, rid: str, lock: bool = False) -> Any:
+        stmt = select(*_RV.c).where(_RV.c.rtype == rtype, _RV.c.rid == rid, _RV.c.current.is_(True))
         if lock and self.is_postgres:
             stmt = stmt.with_for_update()
-        return s.execute(stmt).scalars().first()
+        return s.execute(stmt).first()
 
     def read(self, s: Session, rtype: str, rid: str) -> Stored:
         row = self._current_row(s, rtype, rid)
@@ -101,9 +103,7 @@ class Store:
         return None if row is None or row.deleted else _stored(row)
 
     def vread(self, s: Session, rtype: str, rid: str, vid: int) -> Stored:
-        row = s.execute(
-            select(ResourceVersion).where(ResourceVersion.rtype == rtype, ResourceVersion.rid == rid, ResourceVersion.vid == vid)
-        ).scalars().first()
+        row = s.execute(select(*_RV.c).where(_RV.c.rtype == rtype, _RV.c.rid == rid, _RV.c.vid == vid)).first()
         if row is None:
             raise NotFound(f"{rtype}/{rid}/_history/{vid} is not known")
         if row.deleted:
@@ -111,18 +111,22 @@ class Store:
         return _stored(row)
 
     def history(self, s: Session, rtype: str | None, rid: str | None, count: int = 100, offset: int = 0) -> list[Stored]:
-        stmt = select(ResourceVersion)
+        stmt = select(*_RV.c)
         if rtype:
-            stmt = stmt.where(ResourceVersion.rtype == rtype)
+            stmt = stmt.where(_RV.c.rtype == rtype)
         if rid:
-            stmt = stmt.where(ResourceVersion.rid == rid)
-        stmt = stmt.order_by(ResourceVersion.seq.desc()).offset(offset).limit(count)
-        return [_stored(r) for r in s.execute(stmt).scalars()]
+            stmt = stmt.where(_RV.c.rid == rid)
+        stmt = stmt.order_by(_RV.c.seq.desc()).offset(offset).limit(count)
+        return [_stored(r) for r in s.execute(stmt)]
 
     # -- writes --------------------------------------------------------------------------------
     def create(self, s: Session, resource: dict[str, Any]) -> Stored:
         rid = str(uuid.uuid4())
         return self._write(s, {**resource, "id": rid}, None)
+
+    def insert_new(self, s: Session, resource: dict[str, Any]) -> Stored:
+        """Store a resource whose id is fresh (a new uuid the caller made): no look-up of a current version."""
+        return self._write(s, resource, None)
 
     def update(self, s: Session, resource: dict[str, Any], *, if_match: int | None = None) -> tuple[Stored, bool]:
         """Update (or create with the client's id). Returns (stored, created)."""
@@ -141,22 +145,19 @@ class Store:
             return None
         now = utcnow()
         previous = _stored(current)
-        current.current = False
-        s.add(current)
-        s.flush()
-        row = ResourceVersion(
+        s.execute(update(_RV).where(_RV.c.seq == current.seq).values(current=False))
+        body = {"resourceType": rtype, "id": rid}
+        s.execute(insert(_RV).values(
             rtype=rtype, rid=rid, vid=current.vid + 1, last_updated=now, deleted=True, current=True,
-            patient_id=current.patient_id, content=orjson.dumps({"resourceType": rtype, "id": rid}).decode(),
-        )
-        s.add(row)
-        s.execute(delete(SearchIndex).where(SearchIndex.rtype == rtype, SearchIndex.rid == rid))
-        s.flush()
-        stored = _stored(row)
+            patient_id=current.patient_id, content=orjson.dumps(body).decode(),
+        ))
+        s.execute(delete(_SI).where(_SI.c.rtype == rtype, _SI.c.rid == rid))
+        stored = Stored(rtype, rid, current.vid + 1, now, True, body)
         for fn in self._listeners:
             fn(s, stored, previous)
         return stored
 
-    def _write(self, s: Session, resource: dict[str, Any], current: ResourceVersion | None) -> Stored:
+    def _write(self, s: Session, resource: dict[str, Any], current: Any) -> Stored:
         rtype, rid = resource["resourceType"], resource["id"]
         now = utcnow()
         vid = 1 if current is None else current.vid + 1
@@ -168,23 +169,19 @@ class Store:
         previous = None
         if current is not None:
             previous = None if current.deleted else _stored(current)
-            current.current = False
-            s.add(current)
-            s.flush()
-        row = ResourceVersion(
-            rtype=rtype, rid=rid, vid=vid, last_updated=now, deleted=False, current=True,
-            patient_id=patient_of(body), content=orjson.dumps(body).decode(),
-        )
-        s.add(row)
+            s.execute(update(_RV).where(_RV.c.seq == current.seq).values(current=False))
         try:
-            s.flush()
+            s.execute(insert(_RV).values(
+                rtype=rtype, rid=rid, vid=vid, last_updated=now, deleted=False, current=True,
+                patient_id=patient_of(body), content=orjson.dumps(body).decode(),
+            ))
         except IntegrityError as exc:  # unique (rtype, rid, vid): a concurrent writer won
             raise Conflict(f"concurrent update of {rtype}/{rid}") from exc
-        s.execute(delete(SearchIndex).where(SearchIndex.rtype == rtype, SearchIndex.rid == rid))
-        rows = [SearchIndex(rtype=rtype, rid=rid, param=p, system=sy, value=v) for p, sy, v in index_rows(body)]
+        if current is not None:
+            s.execute(delete(_SI).where(_SI.c.rtype == rtype, _SI.c.rid == rid))
+        rows = [{"rtype": rtype, "rid": rid, "param": p, "system": sy, "value": v} for p, sy, v in index_rows(body)]
         if rows:
-            s.add_all(rows)
-        s.flush()
+            s.execute(insert(_SI), rows)
         stored = Stored(rtype, rid, vid, now, False, body)
         for fn in self._listeners:
             fn(s, stored, previous)
@@ -197,7 +194,7 @@ class Store:
             col = ResourceVersion.last_updated
             stmt = self._search_stmt(query).order_by(col.desc() if query.sort.startswith("-") else col)
         stmt = stmt.offset(query.offset).limit(query.count)
-        return [_stored(r) for r in s.execute(stmt).scalars()]
+        return [_stored(r) for r in s.execute(stmt)]
 
     def count(self, s: Session, query: SearchQuery) -> int:
         sub = self._search_stmt(query).subquery()
@@ -205,7 +202,7 @@ class Store:
 
     def _search_stmt(self, query: SearchQuery):  # type: ignore[no-untyped-def]
         defs = search_params().get(query.rtype, {})
-        stmt = select(ResourceVersion).where(
+        stmt = select(*_RV.c).where(
             ResourceVersion.rtype == query.rtype, ResourceVersion.current.is_(True), ResourceVersion.deleted.is_(False)
         )
         for c in query.criteria:

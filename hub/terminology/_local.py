@@ -30,6 +30,7 @@ EXTRA_ENV = "KNUTPUNKT_TERMINOLOGY_EXTRA"
 DEFAULT_RF2_DIR = "snomed-rf2"
 _FHIR_VS = "?fhir_vs"
 _MEMO_MISSES = 10_000  # remembered non-member answers per value set
+_ABSENT: Any = object()
 
 
 def _split(url: str) -> tuple[str, str | None]:
@@ -229,12 +230,14 @@ class LocalTerminologyService:
                 msg = "no system given and the code is ambiguous" if systems else None
                 return ValidateCodeResult(False, msg or f"code {code} is not in value set {vs.url}")
             system = systems[0]
+        members = vs.members
         key = (system, code)
-        if key not in vs.members and system not in vs.open_systems and system != self._canonical(system):
+        shown = members.get(key, _ABSENT)
+        if shown is _ABSENT and system not in vs.open_systems and system != self._canonical(system):
             system = self._canonical(system)  # e.g. urn:oid:1.2.752.116.2.1.1 → http://snomed.info/sct
             key = (system, code)
-        if key in vs.members:
-            shown = vs.members[key]
+            shown = members.get(key, _ABSENT)
+        if shown is not _ABSENT:
             if display is None:
                 return ValidateCodeResult(True, None, shown)
             cs = self.codesystem(system)

@@ -15,7 +15,10 @@ _AI_VER = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification
 
 
 def _has_value_x(el: dict[str, Any]) -> bool:
-    return any(k.startswith("value") or k.startswith("_value") for k in el)
+    for k in el:
+        if k[:5] == "value" or k[:6] == "_value":
+            return True
+    return False
 
 
 def ext_1(el: dict[str, Any]) -> bool:

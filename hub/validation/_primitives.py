@@ -33,7 +33,7 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 def _day_ok(text: str) -> bool:
     """Calendar check for the YYYY-MM-DD part (regexes accept 2023-02-30)."""
-    if len(text) >= 10:
+    if len(text) >= 10 and text[8:10] > "28":
         y, m, d = int(text[0:4]), int(text[5:7]), int(text[8:10])
         return d <= calendar.monthrange(y, m)[1]
     return True

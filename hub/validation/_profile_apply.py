@@ -19,13 +19,15 @@ class ProfileRun:
 
     def __init__(self, ctx: Ctx, resolve: Callable[[str], CompiledProfile | None],
                  check_code: Callable[[str, str | None, str], bool | None],
-                 custom: dict[str, Callable[[Any], bool]], fhirpath: dict[str, FhirPathCheck]) -> None:
+                 custom: dict[str, Callable[[Any], bool]], fhirpath: dict[str, FhirPathCheck],
+                 ext_cache: dict[tuple[str, bytes], list[tuple[str, str, str, str]]] | None = None) -> None:
         self.ctx = ctx
         self.resolve = resolve
         self.check_code = check_code
         self.custom = custom
         self.fhirpath = fhirpath
         self.checked_ext: set[int] = set()
+        self.ext_cache = ext_cache if ext_cache is not None else {}
         self.base_targets: dict[int, tuple[str, ...]] = {id(r): t for _, r, t, _ in ctx.refs if t}
 
     def run(self, profile: CompiledProfile, resource: dict[str, Any], path: str) -> None:
@@ -54,10 +56,33 @@ class ProfileRun:
                 prof = self.resolve(purl2)
                 if prof is not None and prof.type == "Extension" and v.get("url") == purl2:
                     self.checked_ext.add(id(v))
-                    self.item(prof.root, path, v, purl2)
+                    self.extension(prof, path, v)
         if node.children and isinstance(v, dict):
             for name, child in node.children.items():
                 self.element(child, path, v, name, purl)
+
+    def extension(self, prof: CompiledProfile, path: str, v: dict[str, Any]) -> None:
+        """Check an extension against its definition; results of context-free definitions are memoised
+        by content (information-source extensions repeat across a care unit's resources)."""
+        if not prof.context_free:
+            self.item(prof.root, path, v, prof.url)
+            return
+        import orjson
+
+        key = (prof.url, orjson.dumps(v))
+        hit = self.ext_cache.get(key)
+        if hit is not None:
+            for sev, code, msg, rel in hit:
+                self.ctx.error(code, msg, path + rel, sev)
+            return
+        issues = self.ctx.issues
+        start = len(issues)
+        self.item(prof.root, path, v, prof.url)
+        found = issues[start:]
+        if all(i.expression and i.expression[0].startswith(path) for i in found):
+            if len(self.ext_cache) > 20_000:
+                self.ext_cache.clear()
+            self.ext_cache[key] = [(i.severity, i.code, i.diagnostics, i.expression[0][len(path):]) for i in found]
 
     # -- one element name under a parent value ------------------------------------------------
     def element(self, node: PNode, parent_path: str, parent: dict[str, Any], name: str, purl: str) -> None:
@@ -129,14 +154,10 @@ class ProfileRun:
             target = snode if dpath == "$this" else _descend(snode, dpath)
             values = [v] if dpath == "$this" else _values_at(v, dpath)
             if dtype in ("value", "pattern"):
-                want = None
-                if target is not None:
-                    want = target.fixed if target.fixed is not None else target.pattern
-                if want is None and dpath == "url" and snode.profiles:
-                    want = snode.profiles[0]
-                if want is None:
+                wants = _wanted(snode, dpath)
+                if not wants:
                     continue
-                if not any(matches_pattern(x, want) for x in values):
+                if not any(matches_pattern(x, w) for x in values for w in wants):
                     return False
             elif dtype == "exists":
                 must = target is not None and (target.min or 0) >= 1
@@ -203,6 +224,28 @@ class ProfileRun:
             return  # already reported by the base pass
         if rtype is not None and rtype not in types:
             self.ctx.error("structure", f"reference to {rtype} is not allowed by the profile (allowed: {', '.join(types)})", path)
+
+
+def _wanted(snode: PNode, dpath: str) -> list[Any]:
+    """The fixed/pattern values a slice requires at the discriminator path (from the element there, or
+    from a pattern on an element above it)."""
+    if dpath == "$this":
+        want = snode.fixed if snode.fixed is not None else snode.pattern
+        return [want] if want is not None else []
+    parts = dpath.split(".")
+    node: PNode | None = snode
+    for i in range(len(parts) + 1):
+        if node is None:
+            break
+        here = node.fixed if node.fixed is not None else node.pattern
+        if here is not None:
+            rest = ".".join(parts[i:])
+            return [here] if not rest else _values_at(here, rest)
+        if i < len(parts):
+            node = node.children.get(parts[i])
+    if dpath == "url" and snode.profiles:
+        return [snode.profiles[0]]
+    return []
 
 
 def _slice_index(node: PNode, disc: list[tuple[str, str]]) -> dict[str, str] | bool:

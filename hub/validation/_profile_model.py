@@ -86,6 +86,13 @@ class CompiledProfile:
     type: str  # the constrained type (resource type, 'Extension', datatype)
     root: PNode
     name: str = ""
+    context_free: bool = False  # no constraints or nested profiles: results depend on the value alone
+
+
+def context_free(node: PNode) -> bool:
+    if node.constraints or node.profiles:
+        return False
+    return all(context_free(c) for c in node.children.values()) and all(context_free(s) for s in node.slices.values())
 
 
 def _value_x(el: dict[str, Any], prefix: str) -> Any:

@@ -52,7 +52,7 @@ def check_references(ctx: Ctx) -> None:
         _, rtype, _, _ = parse_reference(value)
         if rtype is not None:
             _check_type(ctx, path, rtype, allowed)
-    for i, (path, res, parent, how) in enumerate(resources):
+    for i, (path, res, _parent, how) in enumerate(resources):
         contained = res.get("contained")
         if how == "contained":
             if "contained" in res:

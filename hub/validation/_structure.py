@@ -7,9 +7,10 @@ walks dicts without building pydantic models. Spec: http://hl7.org/fhir/R4/eleme
 from __future__ import annotations
 
 import importlib
+import types
 import typing
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 PRIMITIVE_BY_MARKER = {
@@ -39,12 +40,20 @@ class Field:
     attribute: bool = False  # an XML attribute (Extension.url, Element.id)
     check: Any = None  # the primitive format checker (set for primitives)
     td: Any = None  # the TypeDef of a complex element, filled on first use
+    mode: int = 4  # walker dispatch: 0 single primitive, 1 repeating primitive, 2/3 single/repeating complex
+    post: int = 0  # 1 Reference, 2 Extension: collected for the later passes
+    ok: set[str] = field(default_factory=set)  # string values already found valid (a bounded memo)
 
     def __post_init__(self) -> None:
         if self.kind == PRIMITIVE:
             from hub.validation._primitives import CHECKERS
 
             self.check = CHECKERS[self.type]
+            if self.type != "xhtml":
+                self.mode = 1 if self.many else 0
+        elif self.kind == COMPLEX:
+            self.mode = 3 if self.many else 2
+            self.post = 1 if self.type == "Reference" else 2 if self.type == "Extension" else 0
 
 
 @dataclass(slots=True)
@@ -67,11 +76,11 @@ def _model_class(dotted: str) -> Any:
     return getattr(importlib.import_module(mod), cls)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _resource_module_names() -> frozenset[str]:
-    import fhir.resources.R4B as pkg
-
     from importlib.resources import files
+
+    import fhir.resources.R4B as pkg
 
     return frozenset(p.name[:-3] for p in files(pkg).iterdir() if p.name.endswith(".py"))
 
@@ -106,7 +115,7 @@ def _unwrap(ann: Any) -> tuple[Any, bool, bool]:
     while True:
         origin = typing.get_origin(ann)
         args = typing.get_args(ann)
-        if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+        if origin in (typing.Union, types.UnionType):
             non_none = [a for a in args if a is not type(None)]
             if len(non_none) < len(args):
                 optional = True

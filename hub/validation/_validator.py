@@ -17,7 +17,7 @@ from hub.validation._compiled import EXTRA_HOOKS
 from hub.validation._custom import CUSTOM_CHECKS
 from hub.validation._invariants import FhirPathCheck, Hook, base_hooks, chain
 from hub.validation._profile_apply import ProfileRun
-from hub.validation._profile_model import CORE_PREFIX, CompiledProfile, PNode, compile_elements
+from hub.validation._profile_model import CORE_PREFIX, CompiledProfile, PNode, compile_elements, context_free
 from hub.validation._references import check_references
 from hub.validation._walker import Ctx, walk_resource
 
@@ -31,6 +31,7 @@ class Validator:
         self._terminology = terminology
         self._code_cache: dict[tuple[str, str | None, str], bool | None] = {}
         self._fhirpath: dict[str, FhirPathCheck] = {}
+        self._ext_cache: dict[tuple[str, bytes], list[tuple[str, str, str, str]]] = {}
         self.custom_checks: dict[str, Callable[[Any], bool]] = dict(CUSTOM_CHECKS)
         hooks: dict[str, list[Hook]] = base_hooks()
         from hub.validation._narrative import check_narrative
@@ -47,6 +48,7 @@ class Validator:
             raise ValueError("not a StructureDefinition with a url")
         self._sds[url] = sd
         self._compiled.clear()
+        self._ext_cache.clear()
 
     def load_directory(self, path: str | Path) -> int:
         """Load every StructureDefinition JSON under a directory (recursively, skipping `examples/`)."""
@@ -105,7 +107,7 @@ class Validator:
             compile_elements(root, elements)
             _drop_base_minimums(root, sd.get("type", ""))
             root.prune()
-            result = CompiledProfile(url, sd.get("type", ""), root, sd.get("name", ""))
+            result = CompiledProfile(url, sd.get("type", ""), root, sd.get("name", ""), context_free(root))
         self._compiled[url] = result
         return result
 
@@ -117,7 +119,7 @@ class Validator:
         if not isinstance(resource, dict) or not ctx.resources:
             return ctx.issues
         check_references(ctx)
-        run = ProfileRun(ctx, self.compiled, self._check_code, self.custom_checks, self._fhirpath)
+        run = ProfileRun(ctx, self.compiled, self._check_code, self.custom_checks, self._fhirpath, self._ext_cache)
         for path, res, _parent, _how in list(ctx.resources):
             urls: list[str] = []
             meta = res.get("meta")
@@ -125,6 +127,8 @@ class Validator:
                 urls = [u for u in meta["profile"] if isinstance(u, str)]
             if profile is not None and res is resource:
                 urls.append(profile)
+            if len(urls) > 1:
+                urls = self._without_ancestors(urls)
             for i, url in enumerate(urls):
                 prof = self.compiled(url)
                 if prof is None:
@@ -140,6 +144,21 @@ class Validator:
                 run.run(prof, res, path)
         self._extensions(ctx, run)
         return ctx.issues
+
+    def _without_ancestors(self, urls: list[str]) -> list[str]:
+        """Drop a profile when another listed profile derives from it (its rules are already included)."""
+        covered: set[str] = set()
+        for u in urls:
+            sd = self._sds.get(u.split("|")[0])
+            seen = 0
+            while sd is not None and seen < 20:
+                base = sd.get("baseDefinition")
+                if not isinstance(base, str):
+                    break
+                covered.add(base)
+                sd = self._sds.get(base)
+                seen += 1
+        return [u for u in urls if u.split("|")[0] not in covered]
 
     def _extensions(self, ctx: Ctx, run: ProfileRun) -> None:
         """Extensions not already checked through a profile slice: url form, and known definitions."""

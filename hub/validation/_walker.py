@@ -33,6 +33,10 @@ class Ctx:
         self.issues.append(Issue(severity, code, msg, (path,)))
 
 
+_MISSING: Any = object()
+_RESOURCE_TD: dict[str, Any] = {}
+
+
 def walk_resource(res: Any, path: str, ctx: Ctx, parent: int = -1, how: str = "root") -> None:
     """Validate one resource (and everything inside it) against the base structure."""
     if not isinstance(res, dict):
@@ -42,7 +46,9 @@ def walk_resource(res: Any, path: str, ctx: Ctx, parent: int = -1, how: str = "r
     if not isinstance(rt, str):
         ctx.error("structure", "resourceType is missing", path)
         return
-    td = typedef(rt) if is_resource_type(rt) else None
+    td = _RESOURCE_TD.get(rt, _MISSING)
+    if td is _MISSING:
+        td = _RESOURCE_TD[rt] = typedef(rt) if is_resource_type(rt) else None
     if td is None:
         ctx.error("structure", f"unknown resource type '{rt}'", path)
         return
@@ -80,9 +86,13 @@ def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> 
             continue
         if f.choice is not None:
             seen_choice = _choice_seen(seen_choice, f, td, path, ctx)
-        if f.kind == PRIMITIVE and not f.many:
-            # fast path: most elements are single primitives; the path string is built only on error
-            if f.check(val) is None and (f.enum is None or val in f.enum) and f.type != "xhtml":
+        mode = f.mode
+        if mode == 0:  # single primitive; the path string is built only on error
+            if type(val) is str and val in f.ok:
+                continue
+            if f.check(val) is None and (f.enum is None or val in f.enum):
+                if type(val) is str and len(f.ok) < 512:
+                    f.ok.add(val)  # values repeat (systems, codes): remember the valid ones
                 continue
             if type(val) is list:
                 ctx.error("structure", f"'{key}' must not be a JSON array", f"{path}.{key}")
@@ -91,43 +101,73 @@ def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> 
             else:
                 _primitive(f, val, f"{path}.{key}", ctx)
             continue
-        p = f"{path}.{key}"
-        if f.many:
-            if type(val) is not list:
-                ctx.error("structure", f"'{key}' must be a JSON array", p)
-                continue
-            if not val:
-                ctx.error("structure", f"array '{key}' must not be empty", p)
-                continue
-            if f.kind == PRIMITIVE:
-                ext = obj.get("_" + key)
-                for i, item in enumerate(val):
-                    if item is None:
-                        if not (isinstance(ext, list) and i < len(ext) and ext[i] is not None):
-                            ctx.error("structure", "null is only allowed where _element carries the value's id/extension", f"{p}[{i}]")
-                        continue
-                    if f.check(item) is None and (f.enum is None or item in f.enum) and f.type != "xhtml":
-                        continue
-                    _primitive(f, item, f"{p}[{i}]", ctx)
-            else:
-                for i, item in enumerate(val):
-                    _value(f, item, f"{p}[{i}]", ctx, frame, td.name)
-        else:
-            if type(val) is list:
-                ctx.error("structure", f"'{key}' must not be a JSON array", p)
-                continue
-            if f.kind == COMPLEX and type(val) is dict and val and f.td is not None:
+        if mode == 2:  # single complex
+            if type(val) is dict and val and f.td is not None:
+                p = f"{path}.{key}"
                 _walk(val, f.td, p, ctx, frame)
-                t = f.type
-                if t == "Reference":
+                post = f.post
+                if post == 1:
                     ctx.refs.append((p, val, f.ref_types, frame))
-                elif t == "Extension":
+                elif post == 2:
                     ctx.exts.append((p, val))
-                hook = ctx.hooks.get(t)
+                hook = ctx.hooks.get(f.type)
                 if hook is not None:
                     hook(val, p, ctx)
                 continue
-            _value(f, val, p, ctx, frame, td.name)
+            if type(val) is list:
+                ctx.error("structure", f"'{key}' must not be a JSON array", f"{path}.{key}")
+                continue
+            _value(f, val, f"{path}.{key}", ctx, frame, td.name)
+            continue
+        p = f"{path}.{key}"
+        if not f.many:  # xhtml, a single resource
+            if type(val) is list:
+                ctx.error("structure", f"'{key}' must not be a JSON array", p)
+            elif f.kind == PRIMITIVE:
+                if val is None:
+                    ctx.error("structure", "null is not a valid value", p)
+                else:
+                    _primitive(f, val, p, ctx)
+            else:
+                _value(f, val, p, ctx, frame, td.name)
+            continue
+        if type(val) is not list:
+            ctx.error("structure", f"'{key}' must be a JSON array", p)
+            continue
+        if not val:
+            ctx.error("structure", f"array '{key}' must not be empty", p)
+            continue
+        if mode == 1:  # repeating primitive
+            check, enum, ok = f.check, f.enum, f.ok
+            for i, item in enumerate(val):
+                if type(item) is str and item in ok:
+                    continue
+                if item is None:
+                    ext = obj.get("_" + key)
+                    if not (isinstance(ext, list) and i < len(ext) and ext[i] is not None):
+                        ctx.error("structure", "null is only allowed where _element carries the value's id/extension", f"{p}[{i}]")
+                    continue
+                if check(item) is None and (enum is None or item in enum):
+                    continue
+                _primitive(f, item, f"{p}[{i}]", ctx)
+        elif mode == 3 and f.td is not None:  # repeating complex
+            sub, post, hooks = f.td, f.post, ctx.hooks
+            hook = hooks.get(f.type)
+            for i, item in enumerate(val):
+                ip = f"{p}[{i}]"
+                if type(item) is dict and item:
+                    _walk(item, sub, ip, ctx, frame)
+                    if post == 1:
+                        ctx.refs.append((ip, item, f.ref_types, frame))
+                    elif post == 2:
+                        ctx.exts.append((ip, item))
+                    if hook is not None:
+                        hook(item, ip, ctx)
+                else:
+                    _value(f, item, ip, ctx, frame, td.name)
+        else:
+            for i, item in enumerate(val):
+                _value(f, item, f"{p}[{i}]", ctx, frame, td.name)
     for name in td.required:
         if name not in obj and ("_" + name) not in obj:
             ctx.error("required", f"missing required element '{name}' (min 1)", path)
@@ -203,9 +243,9 @@ def _value(f: Field, val: Any, path: str, ctx: Ctx, frame: int, owner: str) -> N
                 return
         _walk(val, td, path, ctx, frame)
         t = f.type
-        if t == "Reference":
+        if f.post == 1:
             ctx.refs.append((path, val, f.ref_types, frame))
-        elif t == "Extension":
+        elif f.post == 2:
             ctx.exts.append((path, val))
         hook = ctx.hooks.get(t)
         if hook is not None:

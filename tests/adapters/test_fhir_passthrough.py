@@ -103,3 +103,15 @@ def test_bundle_entry_without_resource() -> None:
     with pytest.raises(InvalidInput) as exc:
         _convert(b'{"resourceType": "Bundle", "type": "batch", "entry": [{"request": {"method": "DELETE", "url": "Patient/1"}}]}')
     assert exc.value.issues[0].expression == ("Bundle.entry[0].resource",)
+
+
+def test_stable_ids_for_id_less_resources(example_bytes: Loader, of_type: Pick) -> None:
+    runs = [_convert(example_bytes("fhir/bundle-patient-allergy-hl7se.json")) for _ in range(2)]
+    ai_ids = [of_type(b, "AllergyIntolerance")[0]["id"] for b in runs]
+    assert ai_ids[0] == ai_ids[1] == "8d4b1e27-0c6a-4f3e-b5d2-7a9c1e0f4b63"  # from the urn:uuid fullUrl
+    assert all("id" not in of_type(b, "Patient")[0] for b in runs)
+    flag = {"resourceType": "Flag", "identifier": [{"system": "http://example.org/flags", "value": "7"}], "status": "active"}
+    ids = {_convert(orjson.dumps(flag))["entry"][0]["resource"]["id"] for _ in range(2)}
+    assert len(ids) == 1
+    kept = {"resourceType": "Flag", "id": "mine", "status": "active"}
+    assert _convert(orjson.dumps(kept))["entry"][0]["resource"]["id"] == "mine"

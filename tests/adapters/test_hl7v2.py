@@ -139,3 +139,9 @@ def test_parser_delimiters_and_escapes() -> None:
     assert [s.name for s in segs] == ["MSH", "PID"]
     assert segs[1].component(3, 2) == "2"
     assert unescape("a\\F\\b\\S\\c\\.br\\d", Delimiters()) == "a|b^c\nd"
+
+
+def test_repeated_allergen_is_reported() -> None:
+    issues = _issues(_msg(MSH, PID, "AL1|1|DA|J01CA04^Amoxicillin^WC", "AL1|2|DA|J01CA04^Amoxicillin^ATC"))
+    assert [i.expression for i in issues] == [("AL1[2]-3",)]
+    assert "AL1[1]" in issues[0].diagnostics

@@ -61,3 +61,8 @@ def test_wrong_root_element_is_named() -> None:
 def test_soap_fault_is_reported(fixture_bytes: Callable[[str], bytes]) -> None:
     (issue,) = _issues(fixture_bytes("soap12-fault.xml"))
     assert "VP004" in issue.diagnostics
+
+
+def test_doctype_text_inside_the_document_is_not_mistaken_for_a_declaration() -> None:
+    root = parse_xml(b"<a><!-- a <!DOCTYPE mention --><![CDATA[<!ENTITY x>]]></a>")
+    assert root.tag == "a"

@@ -121,6 +121,8 @@ def _consent(cid: str, pid: str, directive: str, provision: dict[str, Any], *, b
         "category": [{"coding": [{"system": f"{BASE}/CodeSystem/pdl-directive", "code": directive}]}],
         "patient": {"reference": f"Patient/{pid}"},
         "dateTime": LAST_WEEK,
+        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                                   "code": "OPTIN" if provision["type"] == "permit" else "OPTOUT"}]},
         "provision": provision,
     }
     if block_type:

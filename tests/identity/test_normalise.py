@@ -82,5 +82,18 @@ def test_public_api_is_pinned() -> None:
         "HSA_SYSTEM", "PERSONNUMMER_SYSTEM", "RESERVNUMMER_SYSTEM", "SAMORDNINGSNUMMER_SYSTEM", "PersonNumber",
         "is_person_system", "is_valid_personnummer", "is_valid_samordningsnummer", "luhn_check_digit",
         "luhn_valid", "normalise_fhir_identifier", "normalise_identifier", "normalise_system",
-        "parse_person_number",
+        "parse_person_number", "preferred_identifier",
     }
+
+
+def test_preferred_identifier() -> None:
+    idents = [
+        {"system": "urn:oid:1.2.752.97.3.1.3", "value": "99FA1234"},
+        {"system": "http://example.org/mrn", "value": "42"},
+        {"system": "urn:oid:1.2.752.129.2.1.3.3", "value": "196109732393"},
+    ]
+    assert identity.preferred_identifier(idents) == {"system": SNR, "value": "196109732393"}
+    assert identity.preferred_identifier([*idents, {"system": PNR, "value": "195009072553"}]) == {
+        "system": PNR, "value": "195009072553"}
+    assert identity.preferred_identifier(idents[1:2]) is None
+    assert identity.preferred_identifier([{"system": PNR}, {"value": "1"}]) is None

@@ -3,8 +3,15 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from hub.identity import is_valid_personnummer, is_valid_samordningsnummer, parse_person_number
+from hub.identity import (
+    is_valid_personnummer,
+    is_valid_samordningsnummer,
+    luhn_check_digit,
+    parse_person_number,
+)
 
 TEST_PERSONS = ["195009072553", "196101182803", "199002222397", "200001252386", "189602029812", "191212121212"]
 
@@ -69,3 +76,20 @@ def test_invalid_numbers(bad: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_person_number(bad)
     assert not is_valid_personnummer(bad)
+
+
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31)),
+    st.integers(min_value=0, max_value=999),
+    st.booleans(),
+)
+def test_generated_numbers_round_trip(born: date, serial: int, coordination: bool) -> None:
+    day = born.day + (60 if coordination else 0)
+    body = f"{born:%Y%m}{day:02d}{serial:03d}"
+    number = body + str(luhn_check_digit(body[2:]))
+    parsed = parse_person_number(number)
+    assert parsed.value == number and parsed.birth_date == born
+    assert parsed.kind == ("samordningsnummer" if coordination else "personnummer")
+    today = date(2026, 11, 25)
+    separator = "+" if today.year - born.year >= 100 else "-"  # SKV 704: `+` from the year one turns 100
+    assert parse_person_number(f"{number[2:8]}{separator}{number[8:]}", today).value == number
