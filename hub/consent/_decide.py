@@ -117,7 +117,7 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
             if times is _MISSING:
                 times = clinical_times(resource)
             if times is not None and not _overlaps(block.data_period, times):
-                pass
+                continue
         if any(g.matches(req.care_unit, req.practitioner, now) for g in block.revokes):
             lifted.append(block.consent_id)
         elif block.inner and same_giver and emergency:

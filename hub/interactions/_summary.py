@@ -34,16 +34,16 @@ def summary(hub: Hub, caller: Caller, patient_id: str, base: str = "") -> Result
     caller.require("Patient", "r")
     caller.require("AllergyIntolerance", "r")
     requester = caller.requester
+    allergies: list[Released] = []
     with hub.store.transaction() as s:
         patient = hub.store.read_optional(s, "Patient", patient_id)
-        if patient is None:
-            raise NotFound(f"Patient/{patient_id} is not known")
-        shown_patient = hub.enforcer.filter(s, [patient], requester)
-        if not shown_patient:
-            raise NotFound(f"Patient/{patient_id} is not known")
-        query = parse_query("AllergyIntolerance", [("patient", f"Patient/{patient_id}"), ("_count", str(_MAX_ITEMS))])
-        candidates = [st for st in hub.store.search(s, query) if not _entered_in_error(st.resource)]
-        allergies = hub.enforcer.filter(s, candidates, requester)
+        shown_patient = hub.enforcer.filter(s, [patient], requester) if patient is not None else []
+        if shown_patient:
+            query = parse_query("AllergyIntolerance", [("patient", f"Patient/{patient_id}"), ("_count", str(_MAX_ITEMS))])
+            candidates = [st for st in hub.store.search(s, query) if not _entered_in_error(st.resource)]
+            allergies = hub.enforcer.filter(s, candidates, requester)
+    if not shown_patient:  # raised after commit, so a denial's AuditEvent is kept
+        raise NotFound(f"Patient/{patient_id} is not known")
     return Result(200, build_document(shown_patient[0], allergies, base))
 
 

@@ -3,7 +3,8 @@
 Run: `python -m hub.tools.receiver --port 9090`. `GET /_state` returns what it holds and a log of every
 request, so tests and the demo can check delivery (and that nothing is duplicated: state is keyed by id).
 `POST /_control` with `{"status": 500, "count": N, "retry_after": S}` makes the next N requests (or all,
-when count is -1) answer that status — for fault tests. It is a test peer, not a FHIR server.
+when count is -1) answer that status, and `{"delay": S}` makes every PUT/DELETE take S seconds — for fault
+tests. It is a test peer, not a FHIR server.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ReceiverState:
         self.fail_status: int | None = None
         self.fail_count = 0
         self.retry_after: str | None = None
+        self.delay = 0.0
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -52,6 +54,8 @@ def make_handler(state: ReceiverState) -> type[BaseHTTPRequestHandler]:
             return self.rfile.read(n) if n else b""
 
         def _injected_failure(self) -> bool:
+            if state.delay:
+                time.sleep(state.delay)
             with state.lock:
                 if state.fail_status is None or state.fail_count == 0:
                     return False
@@ -82,6 +86,7 @@ def make_handler(state: ReceiverState) -> type[BaseHTTPRequestHandler]:
                     state.fail_status = cmd.get("status")
                     state.fail_count = int(cmd.get("count", -1))
                     state.retry_after = str(cmd["retry_after"]) if cmd.get("retry_after") is not None else None
+                    state.delay = float(cmd.get("delay") or 0.0)
                     if cmd.get("reset"):
                         state.held.clear()
                         state.log.clear()

@@ -33,6 +33,8 @@ ORG_ID = {  # HSA-id → Organization id in the hub
 }
 REGISTRY_ORG = "registry-allergi"
 CLINICAL_SCOPE = "system/Patient.rs system/AllergyIntolerance.rs"
+#: AuditEvent and Consent reads need a scope naming the type (a wildcard is not enough).
+ADMIN_SCOPE = "system/*.cruds system/AuditEvent.rs system/Consent.rs"
 
 
 def personnummer(birth: str, serial: int) -> str:
@@ -186,7 +188,7 @@ class HubClient:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}, timeout=30)
 
     def admin(self) -> httpx.Client:
-        return self.client(self.tokens.issue("e2e-admin", "system/*.cruds"))
+        return self.client(self.tokens.issue("e2e-admin", ADMIN_SCOPE))
 
     def reader(self, unit: str, purpose: str = "TREAT", *, sub: str = "e2e-user", scope: str = CLINICAL_SCOPE) -> httpx.Client:
         return self.client(self.tokens.issue(sub, scope, care_giver=GIVER_OF[unit], care_unit=unit, purpose=purpose))
