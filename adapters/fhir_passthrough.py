@@ -115,7 +115,9 @@ def _identifiers(value: Any, path: str, today: date, issues: list[Issue]) -> Any
     fixed = []
     for i, ident in enumerate(items):
         where = f"{path}[{i}]" if isinstance(value, list) else path
-        if isinstance(ident, dict) and ident.get("system") and ident.get("value"):
+        if isinstance(ident, dict) and any(k in ident and not isinstance(ident[k], str) for k in ("system", "value")):
+            issues.append(Issue("error", "structure", "Identifier.system and Identifier.value must be strings", (where,)))
+        elif isinstance(ident, dict) and isinstance(ident.get("system"), str) and isinstance(ident.get("value"), str):
             try:
                 ident = normalise_fhir_identifier(ident, today=today, expression=where)
             except InvalidInput as exc:
@@ -137,7 +139,14 @@ def normalise_resource(
 ) -> dict[str, Any]:
     """A normalised copy of one resource (Swedish profile added for Patient / AllergyIntolerance)."""
     rtype = resource["resourceType"]
-    out = _normalise(resource, where or rtype, today, issues)
+    where = where or rtype
+    out = _normalise(resource, where, today, issues)
+    meta = out.get("meta")
+    if meta is not None and not (isinstance(meta, dict) and isinstance(meta.get("profile", []), list)):
+        issues.append(Issue("error", "structure", "meta must be an object with a profile array", (f"{where}.meta",)))
+        return out
+    if "id" in out and not isinstance(out["id"], str):
+        issues.append(Issue("error", "structure", "id must be a string", (f"{where}.id",)))
     return with_profile(out, PROFILES[rtype]) if rtype in PROFILES else out
 
 
@@ -153,7 +162,11 @@ def _stable(resource: dict[str, Any], full_url: str | None) -> dict[str, Any]:
     rtype = resource["resourceType"]
     if resource.get("id") or rtype == "Patient":
         return resource
-    idents = [i for i in resource.get("identifier") or [] if isinstance(i, dict) and i.get("system") and i.get("value")]
+    given = resource.get("identifier")
+    idents = [
+        i for i in (given if isinstance(given, list) else [given])
+        if isinstance(i, dict) and isinstance(i.get("system"), str) and isinstance(i.get("value"), str)
+    ]
     new_id = None
     if idents:
         new_id = stable_id(rtype, idents[0]["system"], idents[0]["value"])
@@ -172,7 +185,10 @@ def convert_fhir(payload: bytes, today: date | None = None) -> dict[str, Any]:
     issues: list[Issue] = []
     entries: list[tuple[str, dict[str, Any]]] = []
     if data["resourceType"] == "Bundle":
-        for i, entry in enumerate(data.get("entry") or []):
+        raw_entries = data.get("entry") or []
+        if not isinstance(raw_entries, list):
+            raise InvalidInput("Bundle.entry must be an array", [_json_issue("Bundle.entry must be an array")])
+        for i, entry in enumerate(raw_entries):
             res = entry.get("resource") if isinstance(entry, dict) else None
             where = f"Bundle.entry[{i}]"
             if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
@@ -188,13 +204,22 @@ def convert_fhir(payload: bytes, today: date | None = None) -> dict[str, Any]:
     return collection_bundle(entries)
 
 
+def _convert_safely(payload: bytes) -> dict[str, Any]:
+    """convert_fhir, with any structural surprise in the input reported as invalid input, never a crash."""
+    try:
+        return convert_fhir(payload)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        msg = f"malformed FHIR content: {exc}"
+        raise InvalidInput(msg, [_json_issue(msg)]) from None
+
+
 class FhirPassthroughAdapter:
     """FHIR JSON or XML → normalised collection Bundle."""
 
     name = "fhir"
 
     def convert(self, payload: bytes) -> dict[str, Any]:
-        return convert_fhir(payload)
+        return _convert_safely(payload)
 
 
 adapter = FhirPassthroughAdapter()

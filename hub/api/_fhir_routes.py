@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fastapi import APIRouter, Depends, Request
+from starlette.routing import Match
 from fastapi.responses import Response
 
 from hub.api._auth import bearer
 from hub.api._responses import fhir_response
-from hub.fhir.errors import NotFound, Unprocessable
+from hub.fhir.errors import MethodNotAllowed, NotFound, Unprocessable
 from hub.fhir.formats import parse_body
 from hub.interactions import (
     Caller,
@@ -135,3 +136,23 @@ def instance_history(rtype: str, rid: str, request: Request, caller: Caller = De
 @router.get("/fhir/{rtype}/{rid}/_history/{vid}")
 def vread_endpoint(rtype: str, rid: str, vid: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
     return fhir_response(request, vread(request.app.state.hub, caller, _type(rtype), rid, vid, _base(request)))
+
+
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@router.api_route("/fhir/{rest:path}", methods=_ALL_METHODS, include_in_schema=False)
+def unmatched(rest: str, request: Request) -> Response:
+    """Registered last: any other /fhir path or method answers 404 or 405 as an OperationOutcome."""
+    from hub.api._ops_routes import router as ops_router
+
+    allowed = set()
+    for route in [*router.routes, *ops_router.routes]:
+        if getattr(route, "endpoint", None) is unmatched:
+            continue
+        match, _ = route.matches(request.scope)
+        if match == Match.PARTIAL:
+            allowed |= set(getattr(route, "methods", None) or ())
+    if allowed:
+        raise MethodNotAllowed(f"{request.method} is not supported on {request.url.path}; allowed: {', '.join(sorted(allowed))}")
+    raise NotFound(f"no FHIR interaction at {request.url.path}")

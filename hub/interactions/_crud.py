@@ -49,6 +49,19 @@ def read(hub: Hub, caller: Caller, rtype: str, rid: str, base: str = "") -> Resu
     return Result(200, body, h)
 
 
+def read_in(hub: Hub, s: Session, caller: Caller, rtype: str, rid: str, base: str = "") -> Result:
+    """`read` inside an open store transaction (a transaction Bundle's GET entries: a failure rolls back
+    the whole Bundle, including the AuditEvent of a withheld read)."""
+    caller.require(rtype, "r")
+    st = hub.store.read(s, rtype, rid)
+    body = released(hub, s, caller, st)
+    if body is None:
+        raise _withheld(st)
+    h = headers_for(st, base)
+    h.pop("Location")
+    return Result(200, body, h)
+
+
 def vread(hub: Hub, caller: Caller, rtype: str, rid: str, vid: str, base: str = "") -> Result:
     caller.require(rtype, "r")
     if not vid.isdigit():

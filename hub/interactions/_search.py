@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlmodel import Session
+
 from hub.enforcement import NON_CLINICAL_TYPES
 from hub.interactions._context import Caller, Result
 from hub.store import Stored, normalise_reference, parse_query, search_params
@@ -16,25 +18,30 @@ from hub.wiring import Hub
 
 
 def search(hub: Hub, caller: Caller, rtype: str, pairs: list[tuple[str, str]], base: str = "") -> Result:
+    with hub.store.transaction() as s:
+        return search_in(hub, s, caller, rtype, pairs, base)
+
+
+def search_in(hub: Hub, s: Session, caller: Caller, rtype: str, pairs: list[tuple[str, str]], base: str = "") -> Result:
+    """`search` inside an open store transaction (also a transaction Bundle's GET entries)."""
     caller.require(rtype, "s")
     query = parse_query(rtype, pairs)
     clinical = rtype not in NON_CLINICAL_TYPES
-    with hub.store.transaction() as s:
-        if query.summary_count:
-            if clinical:
-                from hub.fhir.errors import Forbidden
+    if query.summary_count:
+        if clinical:
+            from hub.fhir.errors import Forbidden
 
-                raise Forbidden("_summary=count is not available for patient data")
-            return Result(200, {"resourceType": "Bundle", "type": "searchset", "total": hub.store.count(s, query)})
-        query.count = query.count or 0
-        page = hub.store.search(s, query) if query.count else []
-        shown = hub.enforcer.filter(s, page, caller.requester)
-        entries: list[dict[str, Any]] = [
-            {"fullUrl": f"{base}/{r.stored.rtype}/{r.stored.rid}", "resource": r.resource, "search": {"mode": "match"}} for r in shown
-        ]
-        included = _includes(hub, s, caller, query.include, [r.resource for r in shown])
-        entries.extend({"fullUrl": f"{base}/{r.rtype}/{r.rid}", "resource": res, "search": {"mode": "include"}} for r, res in included)
-        total = None if clinical else hub.store.count(s, query)
+            raise Forbidden("_summary=count is not available for patient data")
+        return Result(200, {"resourceType": "Bundle", "type": "searchset", "total": hub.store.count(s, query)})
+    query.count = query.count or 0
+    page = hub.store.search(s, query) if query.count else []
+    shown = hub.enforcer.filter(s, page, caller.requester)
+    entries: list[dict[str, Any]] = [
+        {"fullUrl": f"{base}/{r.stored.rtype}/{r.stored.rid}", "resource": r.resource, "search": {"mode": "match"}} for r in shown
+    ]
+    included = _includes(hub, s, caller, query.include, [r.resource for r in shown])
+    entries.extend({"fullUrl": f"{base}/{r.rtype}/{r.rid}", "resource": res, "search": {"mode": "include"}} for r, res in included)
+    total = None if clinical else hub.store.count(s, query)
     plain = [(k, v) for k, v in pairs if k not in ("_offset", "_format")]
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
     if total is not None:

@@ -104,6 +104,8 @@ def _transaction(hub: Hub, caller: Caller, entries: list[dict[str, Any]], base: 
                     plan["rid"] = found[0].rid if found else (resource.get("id") or str(uuid.uuid4()))
                 elif not rid:
                     raise _bad(i, "PUT needs Type/id or a conditional URL")
+                if method == "PUT" and resource.get("id") not in (None, plan["rid"]):
+                    raise _bad(i, f"resource id {resource.get('id')!r} does not match {rtype}/{plan['rid']}", "resource.id")
                 check_id(plan["rid"], f"Bundle.entry[{i}].request.url")
                 if entry.get("fullUrl"):
                     mapping[entry["fullUrl"]] = f"{rtype}/{plan['rid']}"
@@ -152,16 +154,17 @@ def _transaction(hub: Hub, caller: Caller, entries: list[dict[str, Any]], base: 
                     "fullUrl": f"{base}/{st.rtype}/{st.rid}",
                     "response": {"status": "201" if created else "200", "location": f"{st.rtype}/{st.rid}/_history/{st.vid}", "etag": st.etag, "lastModified": fhir_instant(st.last_updated)},
                 }
-    # GETs run after the commit, each through the normal (consent-filtered) read/search path.
-    for plan in plans:
-        if plan["method"] in ("GET", "HEAD"):
-            if plan["rid"]:
-                r = _crud.read(hub, caller, plan["rtype"], plan["rid"], base)
-            else:
-                from hub.interactions._search import search
+        # GETs run last, inside the same database transaction (a failing one rolls back every write),
+        # each through the normal (consent-filtered) read/search path.
+        for plan in plans:
+            if plan["method"] in ("GET", "HEAD"):
+                if plan["rid"]:
+                    r = _crud.read_in(hub, s, caller, plan["rtype"], plan["rid"], base)
+                else:
+                    from hub.interactions._search import search_in
 
-                r = search(hub, caller, plan["rtype"], parse_qsl(plan["qs"] or "", keep_blank_values=True), base)
-            responses[plan["i"]] = {"resource": r.body, "response": {"status": str(r.status)}}
+                    r = search_in(hub, s, caller, plan["rtype"], parse_qsl(plan["qs"] or "", keep_blank_values=True), base)
+                responses[plan["i"]] = {"resource": r.body, "response": {"status": str(r.status)}}
     for st in written:
         _crud.after_write(hub, st)
     return Result(200, {"resourceType": "Bundle", "type": "transaction-response", "entry": [responses[p["i"]] for p in plans]})

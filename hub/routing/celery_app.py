@@ -124,6 +124,7 @@ def sweep_forever(hub: Any, stop: threading.Event) -> None:
 def run_worker(settings: Settings, concurrency: int = 2, beat: bool = True) -> None:
     """`knutpunkt worker`: a Celery worker (thread pool) consuming wake-ups, plus the sweeper loop."""
     logging.basicConfig(level=os.environ.get("KNUTPUNKT_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per delivered request is too much
     configure(settings)
     hub = worker_hub(settings)
     stop = threading.Event()

@@ -7,6 +7,7 @@ datatypes.html (per-1, qty-3, att-1, cpt-2).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -104,6 +105,49 @@ def attachment_size(el: dict[str, Any], path: str, ctx: Any) -> None:
             ctx.error("value", f"Attachment.size is {size} but data holds {n} bytes", path + ".size")
 
 
+_CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri", "Duration"})
+_ELD_SEG = r"[^\s\.,:;'\"\/|?!@#$%&*()\[\]{}]{1,64}"
+_ELD_19 = re.compile(rf"{_ELD_SEG}(\.{_ELD_SEG}(\[x\])?(\:[^\s\.]+)?)*")
+
+
+def _has_prefix(el: dict[str, Any], prefix: str) -> bool:
+    n = len(prefix)
+    return any(k.startswith(prefix) and k[n:n + 1].isupper() for k in el)
+
+
+def eld_2(el: dict[str, Any]) -> bool:
+    mn, mx = el.get("min"), el.get("max")
+    if not isinstance(mn, int) or not isinstance(mx, str) or mx == "*" or not mx.isdigit():
+        return True
+    return mn <= int(mx)
+
+
+def eld_6(el: dict[str, Any]) -> bool:
+    return not _has_prefix(el, "fixed") or len(el.get("type") or ()) <= 1
+
+
+def eld_7(el: dict[str, Any]) -> bool:
+    return not _has_prefix(el, "pattern") or len(el.get("type") or ()) <= 1
+
+
+def eld_8(el: dict[str, Any]) -> bool:
+    return not (_has_prefix(el, "pattern") and _has_prefix(el, "fixed"))
+
+
+def eld_11(el: dict[str, Any]) -> bool:
+    types = [t.get("code") for t in el.get("type") or () if isinstance(t, dict) and t.get("code")]
+    return "binding" not in el or not types or any(t in _CODED for t in types)
+
+
+def eld_15(el: dict[str, Any]) -> bool:
+    return not (_has_prefix(el, "defaultValue") and "meaningWhenMissing" in el)
+
+
+def eld_19(el: dict[str, Any]) -> bool:
+    path = el.get("path")
+    return not isinstance(path, str) or _ELD_19.fullmatch(path) is not None
+
+
 EXTRA_HOOKS: dict[str, Any] = {"Attachment": attachment_size}
 
 COMPILED: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -115,4 +159,11 @@ COMPILED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "att-1": att_1,
     "cpt-2": cpt_2,
     "inv-1": inv_1,
+    "eld-2": eld_2,
+    "eld-6": eld_6,
+    "eld-7": eld_7,
+    "eld-8": eld_8,
+    "eld-11": eld_11,
+    "eld-15": eld_15,
+    "eld-19": eld_19,
 }

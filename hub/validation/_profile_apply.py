@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hub.validation._bindings import check_binding
 from hub.validation._invariants import FhirPathCheck
 from hub.validation._profile_model import CompiledProfile, Constraint, PNode
 from hub.validation._walker import Ctx
@@ -174,28 +175,7 @@ class ProfileRun:
 
     # -- rules ---------------------------------------------------------------------------------
     def binding(self, binding: tuple[str, str], path: str, v: Any) -> None:
-        strength, vs = binding
-        codings: list[tuple[str | None, str]] = []
-        if isinstance(v, str):
-            codings = [(None, v)]
-        elif isinstance(v, dict):
-            if "coding" in v:
-                codings = [(c.get("system"), c.get("code")) for c in v.get("coding") or () if isinstance(c, dict) and c.get("code")]
-            elif "code" in v:
-                codings = [(v.get("system"), v["code"])]
-        sev = "error" if strength == "required" else "warning"
-        if not codings:
-            if strength == "required":
-                self.ctx.error("code-invalid", f"no code given, and a code from {vs} is required", path, sev)
-            return
-        results = [self.check_code(vs, s, c) for s, c in codings]
-        if any(r is True for r in results):
-            return
-        if all(r is None for r in results):
-            self.ctx.error("not-supported", f"value set {vs} is not known; codes not checked", path, "warning")
-            return
-        shown = ", ".join(f"{s}#{c}" if s else c for s, c in codings)
-        self.ctx.error("code-invalid", f"code {shown} is not in the {strength} value set {vs}", path, sev)
+        check_binding(self.ctx, self.check_code, binding, path, v)
 
     def constraint(self, c: Constraint, path: str, v: Any) -> None:
         if c.custom:

@@ -75,6 +75,34 @@ def check_references(ctx: Ctx) -> None:
                     ctx.error("invariant", f"dom-3: contained resource '{cid}' is not referenced from the resource",
                               f"{path}.contained[{j}]")
     _check_bundles(ctx)
+    _check_parameters(ctx)
+
+
+def _check_parameters(ctx: Ctx) -> None:
+    """Inside a Parameters resource, relative references between its parameter resources must resolve
+    to one of them (the Parameters is the whole context, like a Bundle)."""
+    resources = ctx.resources
+    members: dict[int, list[int]] = {}
+    for i, (_, _res, parent, how) in enumerate(resources):
+        if how == "inline" and parent >= 0 and resources[parent][1].get("resourceType") == "Parameters":
+            members.setdefault(parent, []).append(i)
+    if not members:
+        return
+    owner = {m: p for p, ms in members.items() for m in ms}
+    for path, ref, _allowed, frame in ctx.refs:
+        value = ref.get("reference")
+        if not isinstance(value, str) or value.startswith("#"):
+            continue
+        base, rtype, rid, _ = parse_reference(value)
+        if rtype is None or base is not None:
+            continue
+        member = _root_frame(ctx, frame)
+        if member not in owner:
+            continue
+        found = any(resources[m][1].get("resourceType") == rtype and resources[m][1].get("id") == rid
+                    for m in members[owner[member]])
+        if not found:
+            ctx.error("not-found", f"reference '{value}' does not resolve to a resource in the Parameters", path)
 
 
 def _mentions(res: Any, token: str) -> bool:
@@ -158,6 +186,23 @@ def _full_url(ctx: Ctx, frame: int) -> str | None:
     return full if isinstance(full, str) else None
 
 
+def _resolve_by_id(ctx: Ctx, path: str, rtype: str, rid: str | None, allowed: tuple[str, ...] | None,
+                   entries: list[int]) -> None:
+    """A relative reference from an entry without a RESTful fullUrl: an entry whose resource has that type
+    and id, else an entry whose fullUrl is `urn:uuid:<id>`; nothing found = a server reference."""
+    res = ctx.resources
+    if any(res[e][1].get("resourceType") == rtype and res[e][1].get("id") == rid for e in entries):
+        return
+    for e in entries:
+        if _full_url(ctx, e) == f"urn:uuid:{rid}":
+            target = res[e][1].get("resourceType")
+            if target != rtype:
+                ctx.error("structure", f"reference '{rtype}/{rid}' resolves to the entry urn:uuid:{rid}, a {target}", path)
+            else:
+                _check_type(ctx, path, target, allowed)
+            return
+
+
 def _resolve_in_bundle(ctx: Ctx, path: str, value: str, allowed: tuple[str, ...] | None,
                        bundle: int, entry: int, entries: list[int]) -> None:
     base, rtype, rid, version = parse_reference(value)
@@ -166,7 +211,8 @@ def _resolve_in_bundle(ctx: Ctx, path: str, value: str, allowed: tuple[str, ...]
         own = _full_url(ctx, entry)
         obase = parse_reference(own)[0] if own else None
         if obase is None:
-            return  # a server-relative reference: may exist outside the bundle
+            _resolve_by_id(ctx, path, rtype, rid, allowed, entries)
+            return
         target_url = f"{obase}/{rtype}/{rid}"
     elif rtype is not None:
         target_url = f"{base}/{rtype}/{rid}"

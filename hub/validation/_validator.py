@@ -37,6 +37,13 @@ class Validator:
         from hub.validation._narrative import check_narrative
 
         hooks.setdefault("xhtml", []).append(check_narrative)
+        from hub.validation._sdcheck import check_structure_definition
+
+        hooks.setdefault("StructureDefinition", []).append(check_structure_definition)
+        from hub.validation._bindings import base_binding_hooks
+
+        for name, extra in base_binding_hooks(self._check_code).items():
+            hooks.setdefault(name, []).extend(extra)
         for name, extra_hook in EXTRA_HOOKS.items():
             hooks.setdefault(name, []).append(extra_hook)
         self._hooks: dict[str, Hook] = {k: chain(v) for k, v in hooks.items()}
@@ -110,6 +117,17 @@ class Validator:
             result = CompiledProfile(url, sd.get("type", ""), root, sd.get("name", ""), context_free(root))
         self._compiled[url] = result
         return result
+
+    def snapshot(self, url: str) -> dict[str, Any] | None:
+        """The StructureDefinition with a snapshot generated from its base and differential; None if unknown."""
+        from hub.validation._snapshot import generate_snapshot
+
+        sd = self._sds.get(url.split("|")[0])
+        if sd is None:
+            return None
+        base = sd.get("baseDefinition")
+        parent = self.snapshot(base) if isinstance(base, str) and base in self._sds and base != url else None
+        return generate_snapshot(sd, parent)
 
     # -- validating ------------------------------------------------------------------------------
     def validate(self, resource: Any, profile: str | None = None) -> list[Issue]:

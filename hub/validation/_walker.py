@@ -148,6 +148,8 @@ def _walk(obj: dict[str, Any], td: TypeDef, path: str, ctx: Ctx, frame: int) -> 
                         ctx.error("structure", "null is only allowed where _element carries the value's id/extension", f"{p}[{i}]")
                     continue
                 if check(item) is None and (enum is None or item in enum):
+                    if type(item) is str and len(ok) < 512:
+                        ok.add(item)
                     continue
                 _primitive(f, item, f"{p}[{i}]", ctx)
         elif mode == 3 and f.td is not None:  # repeating complex

@@ -112,8 +112,6 @@ class _Converter:
             for attr in el.attrib:
                 if attr not in ("value", "id"):
                     self.err(el, f"unknown attribute '{attr}'", path)
-            if raw is None and "extension" not in ext:
-                self.err(el, "primitive element has no value and no extensions", path, "invariant")
             return (_typed(raw, f.type) if raw is not None else None), (ext or None)
         if f.kind == RESOURCE:
             kids = [c for c in el if isinstance(c.tag, str)]

@@ -115,3 +115,20 @@ def test_stable_ids_for_id_less_resources(example_bytes: Loader, of_type: Pick) 
     assert len(ids) == 1
     kept = {"resourceType": "Flag", "id": "mine", "status": "active"}
     assert _convert(orjson.dumps(kept))["entry"][0]["resource"]["id"] == "mine"
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        {"resourceType": "Patient", "meta": [1]},
+        {"resourceType": "Patient", "meta": {"profile": "x"}},
+        {"resourceType": "Flag", "id": 7},
+        {"resourceType": "Bundle", "entry": 5},
+        {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": 5}}]},
+        {"resourceType": "Patient", "identifier": [{"system": "urn:oid:1.2.752.129.2.1.3.1", "value": 195009072553}],
+         "code": [{"resourceType": 5}], "contained": [1]},
+    ],
+)
+def test_structural_garbage_is_invalid_input_not_a_crash(resource: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput):
+        _convert(orjson.dumps(resource))

@@ -152,6 +152,26 @@ REGISTRY_REQUEST = st.builds(lambda r, o: ORequest(None, None, "HQUALIMP", r, o)
 REQUEST = st.one_of(CARE_REQUEST, REGISTRY_REQUEST)
 
 
+@st.composite
+def focused_case(draw: st.DrawFn) -> tuple[list[Directive], OResource, ORequest, int]:
+    """Directives aimed at the drawn resource and care requester, so blocks, revokes and consents bite."""
+    res = draw(RESOURCE.filter(lambda r: r.unit is not None))
+    req = draw(CARE_REQUEST)
+    assert res.unit is not None and req.unit is not None
+    units = st.sampled_from([res.unit, req.unit])
+    givers = st.sampled_from([GIVER_OF[res.unit], GIVER_OF[req.unit]])
+    pracs = st.sampled_from([None, req.prac, PRAC_1])
+    revoke = st.tuples(st.none() | units, pracs, SPAN).filter(lambda t: t[0] is not None or t[1] is not None).map(
+        lambda t: (t[0], t[1], t[2][0], t[2][1]))
+    blocks = st.builds(
+        lambda inner, unit, giver, dp, ex, revs, active: OBlock(inner, unit if inner else giver, dp, ex, revs, active),
+        st.booleans(), units, givers, st.none() | SPAN, st.frozensets(st.sampled_from(["upp", "lak"]), max_size=1),
+        st.lists(revoke, max_size=2).map(tuple), st.booleans() | st.just(True))
+    consents = st.builds(OConsent, units, pracs, st.none() | SPAN, st.booleans() | st.just(True))
+    directives = draw(st.lists(st.one_of(blocks, consents), max_size=5))
+    return directives, res, req, draw(DAYS)
+
+
 def to_fhir(directives: list[Directive]) -> list[dict]:
     out = []
     for i, d in enumerate(directives):
@@ -198,6 +218,15 @@ def test_engine_agrees_with_the_oracle(directives: list[Directive], res: OResour
     assert not (d.permit and not expected), "permitted what the rules deny"
     assert set(d.consent_ids) <= {f"d{i}" for i, x in enumerate(directives) if x.active}
     assert d.emergency is (req.purpose == "ETREAT")
+
+
+@settings(max_examples=1500, deadline=None, database=None)
+@given(focused_case())
+def test_engine_agrees_with_the_oracle_on_focused_cases(
+    case: tuple[list[Directive], OResource, ORequest, int],
+) -> None:
+    directives, res, req, now = case
+    assert engine(to_fhir(directives), res, req, now).permit is oracle(directives, res, req, now)
 
 
 @settings(max_examples=600, deadline=None, database=None)

@@ -190,8 +190,11 @@ class HubClient:
     def admin(self) -> httpx.Client:
         return self.client(self.tokens.issue("e2e-admin", ADMIN_SCOPE))
 
-    def reader(self, unit: str, purpose: str = "TREAT", *, sub: str = "e2e-user", scope: str = CLINICAL_SCOPE) -> httpx.Client:
-        return self.client(self.tokens.issue(sub, scope, care_giver=GIVER_OF[unit], care_unit=unit, purpose=purpose))
+    def reader(self, unit: str, purpose: str = "TREAT", *, sub: str = "e2e-user", scope: str = CLINICAL_SCOPE,
+               care_giver: str | None = None) -> httpx.Client:
+        """A clinician at care unit `unit` (its care giver looked up unless given)."""
+        giver = care_giver or GIVER_OF[unit]
+        return self.client(self.tokens.issue(sub, scope, care_giver=giver, care_unit=unit, purpose=purpose))
 
     def put_all(self, resources: list[dict[str, Any]]) -> None:
         with self.admin() as c:

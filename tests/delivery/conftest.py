@@ -151,10 +151,31 @@ class Env:
         self.hub_url = f"http://127.0.0.1:{port}"
         wait_http(self.hub_url + "/readyz", timeout=60, proc=proc)
 
-    def start_worker(self, concurrency: int = 2) -> subprocess.Popen:
-        proc = self._spawn(["-m", "hub", "worker", "--concurrency", str(concurrency)], f"worker{len(self.workers)}")
+    def start_worker(self, concurrency: int = 2, wait: bool = True) -> subprocess.Popen:
+        name = f"worker{len(self.workers)}"
+        proc = self._spawn(["-m", "hub", "worker", "--concurrency", str(concurrency)], name)
         self.workers.append(proc)
+        if wait:
+            self.wait_worker_ready(proc, name)
         return proc
+
+    def wait_worker_ready(self, proc: subprocess.Popen, name: str, timeout: float = 60.0) -> None:
+        """Celery logs "<hostname> ready." once it consumes; the sweeper runs from before that."""
+        log = self.tmp / f"{name}.log"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"{name} exited with {proc.returncode}: {log.read_text()[-2000:]}")
+            if log.exists() and " ready." in log.read_text(errors="replace"):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{name} not ready within {timeout}s")
+
+    def start_workers(self, n: int, concurrency: int = 2) -> list[subprocess.Popen]:
+        procs = [self.start_worker(concurrency, wait=False) for _ in range(n)]
+        for i, p in enumerate(procs):
+            self.wait_worker_ready(p, f"worker{len(self.workers) - n + i}")
+        return procs
 
     def kill_worker(self, proc: subprocess.Popen) -> None:
         proc.send_signal(signal.SIGKILL)
@@ -200,11 +221,12 @@ class Env:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def update(self, resource: dict) -> dict:
+    def update(self, resource: dict) -> int:
+        """PUT a new version; returns its version id (from the ETag)."""
         r = self.http.put(f"{self.hub_url}/fhir/{resource['resourceType']}/{resource['id']}", content=orjson.dumps(resource),
                           headers={"Content-Type": "application/fhir+json"})
         assert r.status_code in (200, 201), r.text
-        return r.json()
+        return int(r.headers["etag"].split('"')[1])
 
     def admin(self, path: str, method: str = "GET") -> Any:
         r = self.http.request(method, f"{self.hub_url}/admin/api/{path}")

@@ -7,6 +7,8 @@ from typing import Any
 from hub.validation import Validator
 from tests.validation.conftest import error_paths, errors
 
+ACTIVE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]}
+
 
 def test_reference_target_type(validator: Validator, allergy: dict[str, Any]) -> None:
     allergy["encounter"] = {"reference": "Patient/1"}
@@ -56,6 +58,27 @@ def test_bundle_fullurl_must_match_id(validator: Validator) -> None:
 def test_bundle_resolved_target_type(validator: Validator) -> None:
     b = {"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": "urn:uuid:9ce2a97b-5cab-4986-814f-4734016e6084", "resource": {
-            "resourceType": "AllergyIntolerance", "clinicalStatus": {"text": "aktiv"}, "patient": {"reference": "urn:uuid:4e5aa5f2-dd58-47b0-83c8-6bea38669e67"}}},
+            "resourceType": "AllergyIntolerance", "clinicalStatus": ACTIVE, "patient": {"reference": "urn:uuid:4e5aa5f2-dd58-47b0-83c8-6bea38669e67"}}},
         {"fullUrl": "urn:uuid:4e5aa5f2-dd58-47b0-83c8-6bea38669e67", "resource": {"resourceType": "Practitioner"}}]}
     assert error_paths(validator.validate(b)) == ["Bundle.entry[0].resource.patient"]
+
+
+def test_parameters_references_resolve_among_parameter_resources(validator: Validator) -> None:
+    params = {"resourceType": "Parameters", "parameter": [
+        {"name": "patient", "resource": {"resourceType": "Patient", "id": "1"}},
+        {"name": "flag", "resource": {"resourceType": "Flag", "status": "active", "code": {"text": "x"},
+                                      "subject": {"reference": "Patient/1"}}}]}
+    assert not errors(validator.validate(params))
+    params["parameter"][1]["resource"]["subject"]["reference"] = "Patient/2"
+    assert error_paths(validator.validate(params)) == ["Parameters.parameter[1].resource.subject"]
+
+
+def test_relative_reference_in_urn_bundle_resolves_by_type_and_id(validator: Validator) -> None:
+    b = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:54fc3e09-e279-4b74-a8ff-2649ec968642", "resource": {
+            "resourceType": "Patient", "generalPractitioner": [{"reference": "Practitioner/dr-1"}]}},
+        {"fullUrl": "urn:uuid:5d9588d8-3cd6-4b32-8fb7-ad13694e069d", "resource": {"resourceType": "Practitioner", "id": "dr-1"}}]}
+    assert not errors(validator.validate(b))
+    b["entry"][0]["resource"]["generalPractitioner"][0]["reference"] = "Practitioner/5d9588d8-3cd6-4b32-8fb7-ad13694e069d"
+    b["entry"][1]["resource"] = {"resourceType": "Organization", "name": "x"}
+    assert error_paths(validator.validate(b)) == ["Bundle.entry[0].resource.generalPractitioner[0]"]

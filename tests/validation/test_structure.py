@@ -101,3 +101,18 @@ def test_r4_codes_missing_in_r4b_are_accepted(validator: Validator) -> None:
     q = {"resourceType": "Questionnaire", "status": "draft",
          "item": [{"linkId": "1", "type": "choice", "text": "?"}]}
     assert not errors(validator.validate(q))
+
+
+def test_base_required_binding_on_codeableconcept(validator: Validator, allergy: dict[str, Any]) -> None:
+    """AllergyIntolerance.clinicalStatus is bound (required) in the base spec, profile or not."""
+    del allergy["meta"]
+    allergy["clinicalStatus"]["coding"][0]["code"] = "gone"
+    assert error_paths(validator.validate(allergy)) == ["AllergyIntolerance.clinicalStatus"]
+
+
+def test_base_required_binding_condition(validator: Validator) -> None:
+    cond = {"resourceType": "Condition", "subject": {"reference": "Patient/1"},
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "remission"}]}}
+    assert not errors(validator.validate(cond))
+    cond["verificationStatus"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "maybe"}]}
+    assert error_paths(validator.validate(cond)) == ["Condition.verificationStatus"]
