@@ -12,6 +12,7 @@ Generic on purpose so every test folder can use them:
 from __future__ import annotations
 
 import shutil
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,31 +38,48 @@ FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
 
 
+def _private_dir(prefix: str) -> Path:
+    """A scratch directory of our own: pytest's shared tmp root is pruned by concurrent runs on this machine."""
+    root = Path(tempfile.gettempdir()) / "knutpunkt-hub-tests"
+    root.mkdir(exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+
+
 @pytest.fixture(scope="session")
-def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _migrated_sqlite() -> Iterator[Path]:
     """One SQLite file migrated to the newest schema; each hub starts from a copy (saves the migration)."""
-    path = tmp_path_factory.mktemp("schema") / "template.db"
+    folder = _private_dir("schema-")
+    path = folder / "template.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     engine.dispose()
-    return path
+    yield path
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def make_hub(tmp_path: Path, _migrated_sqlite: Path) -> Iterator[Callable[..., Hub]]:
-    """`make_hub(**settings)`: a hub on a fresh SQLite file under tmp_path; settings override defaults
-    (a `database_url` given here is migrated as usual)."""
+def hub_dir() -> Iterator[Path]:
+    """The test's scratch directory for databases and keys (removed afterwards)."""
+    folder = _private_dir("hub-")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def make_hub(hub_dir: Path, _migrated_sqlite: Path) -> Iterator[Callable[..., Hub]]:
+    """`make_hub(**settings)`: a hub on a fresh SQLite file in `hub_dir`; settings override the defaults
+    (a `database_url` given here is migrated as usual). Hubs made in one test share one signing key."""
     made: list[Hub] = []
 
     def _make(**overrides: Any) -> Hub:
         values: dict[str, Any] = {
-            "key_file": str(tmp_path / "signing-key.pem"),
+            "key_file": str(hub_dir / "signing-key.pem"),
             "delivery_poll_s": 0.05,
         }
         values.update(overrides)
         fresh = "database_url" not in values
         if fresh:
-            db = tmp_path / f"hub{len(made)}.db"
+            db = hub_dir / f"hub{len(made)}.db"
             shutil.copyfile(_migrated_sqlite, db)
             values["database_url"] = f"sqlite:///{db}"
         h = build_hub(Settings(**values), migrate_schema=not fresh)

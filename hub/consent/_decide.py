@@ -118,7 +118,7 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
                 times = clinical_times(resource)
             if times is not None and not _overlaps(block.data_period, times):
                 continue
-        if any(g.matches(req.care_unit, req.practitioner, now) for g in block.revokes):
+        if any(g.matches(req.care_unit, g.practitioners and next(iter(g.practitioners)), now) for g in block.revokes):
             lifted.append(block.consent_id)
         elif block.inner and same_giver and emergency:
             passed_by_emergency = True

@@ -13,13 +13,6 @@ from hub.fhir.errors import InvalidInput, Issue
 from hub.interactions import Caller, Result, process_bundle
 from hub.wiring import Hub
 
-_PATIENT_SYSTEMS = (
-    "http://electronichealth.se/identifier/personnummer",
-    "http://electronichealth.se/identifier/samordningsnummer",
-    "http://electronichealth.se/identifier/nationelltReservnummer",
-)
-
-
 def convert(adapter_name: str, payload: bytes) -> dict[str, Any]:
     """Run one adapter: source bytes → collection Bundle (InvalidInput with every issue on bad input)."""
     from adapters import get_adapter
@@ -28,14 +21,14 @@ def convert(adapter_name: str, payload: bytes) -> dict[str, Any]:
 
 
 def _patient_condition(patient: dict[str, Any]) -> str | None:
-    idents = [i for i in patient.get("identifier", []) or [] if i.get("system") and i.get("value")]
-    for system in _PATIENT_SYSTEMS:
-        for ident in idents:
-            if ident["system"] == system:
-                return f"identifier={system}|{ident['value']}"
-    if idents:
-        return f"identifier={idents[0]['system']}|{idents[0]['value']}"
-    return None
+    """The identifier a Patient is linked by: personnummer, then samordningsnummer, then reservnummer."""
+    from hub.identity import preferred_identifier
+
+    ident = preferred_identifier(patient.get("identifier", []) or [])
+    if ident is None:
+        idents = [i for i in patient.get("identifier", []) or [] if i.get("system") and i.get("value")]
+        ident = idents[0] if idents else None
+    return f"identifier={ident['system']}|{ident['value']}" if ident else None
 
 
 def to_transaction(collection: dict[str, Any]) -> dict[str, Any]:

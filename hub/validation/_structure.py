@@ -191,9 +191,7 @@ def _compile(key: str, cls: Any) -> TypeDef:
         ann, optional, many = _unwrap(finfo.annotation)
         kind, tname, sub = _classify(ann)
         jname = finfo.alias or fname
-        if kind == COMPLEX and sub is not None and sub is not BackboneElement and (
-            issubclass(sub, BackboneElement) or model_for_type(sub.__name__) is not sub
-        ):
+        if kind == COMPLEX and sub is not None and sub is not BackboneElement and model_for_type(sub.__name__) is not sub:
             bkey = f"{key}.{jname}"
             _BACKBONE_MODELS[bkey] = sub
             tname = bkey

@@ -64,14 +64,14 @@ def test_expired_token_is_401(client, token):
     assert "expired" in r.json()["issue"][0]["diagnostics"].lower()
 
 
-def test_token_signed_with_another_key_is_401(client, tmp_path):
-    other = TokenService(str(tmp_path / "other-key.pem")).issue("intruder", "system/*.cruds")
+def test_token_signed_with_another_key_is_401(client, hub_dir):
+    other = TokenService(str(hub_dir / "other-key.pem")).issue("intruder", "system/*.cruds")
     r = client.get("/fhir/Patient", headers={"Authorization": f"Bearer {other}"})
     assert r.status_code == 401
     _is_outcome(r, "login")
 
 
-def test_token_from_another_issuer_or_algorithm_is_401(client, hub, tmp_path):
+def test_token_from_another_issuer_or_algorithm_is_401(client, hub):
     now = int(time.time())
     claims = {"iss": "someone-else", "sub": "x", "scope": "system/*.cruds", "iat": now, "exp": now + 60}
     wrong_iss = jwt.encode(claims, hub.tokens._key, algorithm="ES256")

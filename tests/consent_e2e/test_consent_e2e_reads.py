@@ -12,6 +12,7 @@ import pytest
 from consent_e2e_data import (
     CG_NORR,
     CG_SYD,
+    CLINICAL_SCOPE,
     CU_AKUTEN,
     CU_ALLERGI,
     CU_NORR_VC,
@@ -72,6 +73,9 @@ def world() -> list[dict[str, Any]]:
         patient("ph", next(pnr), security=CONFIDENTIAL),
         allergy("ph-akuten", "ph", CU_AKUTEN),
         patient("pn", next(pnr)),
+        # pz: an allergy only Akuten may see, deleted during the tests
+        patient("pz", next(pnr)),
+        allergy("pz-deleted", "pz", CU_AKUTEN),
     ]
 
 
@@ -203,6 +207,26 @@ def test_paging_does_not_reveal_withheld_matches(loaded) -> None:  # type: ignor
     assert 0 not in pages[:-1], pages  # as if the withheld match did not exist: only the last page may be empty
 
 
+@pytest.mark.xfail(strict=True, reason="LEAK: conditional create returns a withheld match unfiltered (hub/interactions/_crud.py create)")
+def test_conditional_create_does_not_return_a_withheld_match(loaded) -> None:  # type: ignore[no-untyped-def]
+    body = allergy("ignored", "pa", CU_SYD_VC, text="Ny uppgift från Sydby")
+    body.pop("id")
+    with loaded.reader(CU_SYD_VC, scope=CLINICAL_SCOPE + " system/AllergyIntolerance.c") as syd:
+        r = syd.post("/fhir/AllergyIntolerance", json=body,
+                     headers={"If-None-Exist": "_id=pa-akuten", "Content-Type": "application/fhir+json"})
+    assert "Penicillin från akuten" not in r.text and "pa-akuten" not in r.text, r.text[:300]
+
+
+@pytest.mark.xfail(strict=True, reason="LEAK: deleted withheld resources answer 410 and appear in history "
+                                       "(hub/interactions/_crud.py read/history)")
+def test_deleted_withheld_resource_looks_unknown(loaded) -> None:  # type: ignore[no-untyped-def]
+    with loaded.admin() as admin:
+        assert admin.delete("/fhir/AllergyIntolerance/pz-deleted").status_code in (200, 204)
+    with loaded.reader(CU_SYD_VC) as syd:
+        assert syd.get("/fhir/AllergyIntolerance/pz-deleted").status_code == syd.get("/fhir/AllergyIntolerance/nope").status_code
+        assert "pz-deleted" not in syd.get("/fhir/AllergyIntolerance/_history").text
+
+
 # -- $summary -------------------------------------------------------------------------------------
 
 def _allergy_section(doc: dict[str, Any]) -> dict[str, Any]:
@@ -225,6 +249,9 @@ def test_summary_holds_only_what_the_requester_may_see(loaded) -> None:  # type:
     assert "emptyReason" not in section
     assert "pc-akuten" not in r.text and "pc-block-akuten" not in r.text
     assert all(e["fullUrl"] for e in doc["entry"])
+    with loaded.admin() as admin:  # a valid R4 document (bdl-*, cmp-* invariants)
+        outcome = admin.post("/fhir/Bundle/$validate", json=doc, headers={"Content-Type": "application/fhir+json"}).json()
+    assert not [i for i in outcome["issue"] if i["severity"] in ("error", "fatal")], outcome
 
 
 def test_summary_empty_section_never_says_why(loaded) -> None:  # type: ignore[no-untyped-def]

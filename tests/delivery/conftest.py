@@ -69,7 +69,7 @@ def workdir(request: pytest.FixtureRequest) -> Iterator[Path]:
     root.mkdir(exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=request.node.name[:40].replace("[", "-").replace("]", "") + "-", dir=root))
     yield path
-    if not getattr(request.node, "failed", False):
+    if not getattr(request.node, "failed", False) and not os.environ.get("KNUTPUNKT_KEEP_TEST_DIRS"):
         shutil.rmtree(path, ignore_errors=True)
 
 
