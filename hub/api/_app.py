@@ -32,6 +32,9 @@ def create_app(hub: Hub | None = None, *, run_worker: bool | None = None) -> Fas
     app.add_exception_handler(FhirError, fhir_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
+    from hub.api.consent_routes import router as consent_router
+
+    app.include_router(consent_router)  # $summary and $evaluate, before the generic /fhir/{type}/{id} routes
     app.include_router(_ops_routes.router)
     from hub.api.validator_page import router as validator_page
 

@@ -19,6 +19,14 @@ _TYPE_OPS = {
     "CodeSystem": ["lookup"],
     "ValueSet": ["validate-code", "expand"],
     "ConceptMap": ["translate"],
+    "Patient": ["summary"],
+    "Consent": ["evaluate"],
+}
+
+
+_OP_DEFS = {
+    "summary": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary",
+    "evaluate": "https://knutpunkt.se/fhir/OperationDefinition/Consent-evaluate",
 }
 
 
@@ -37,7 +45,7 @@ def capability_statement(base_url: str, date: str) -> dict[str, Any]:
             "searchParam": [{"name": "_id", "type": "token"}, {"name": "_lastUpdated", "type": "date"}]
             + [{"name": p.code, "type": p.type} for p in params.get(rtype, {}).values()],
             "operation": [{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}]
-            + [{"name": op, "definition": f"http://hl7.org/fhir/OperationDefinition/{rtype}-{op}"} for op in _TYPE_OPS.get(rtype, [])],
+            + [{"name": op, "definition": _OP_DEFS.get(op, f"http://hl7.org/fhir/OperationDefinition/{rtype}-{op}")} for op in _TYPE_OPS.get(rtype, [])],
         }
         if rtype in _PROFILES:
             entry["supportedProfile"] = [_PROFILES[rtype]]
@@ -62,7 +70,6 @@ def capability_statement(base_url: str, date: str) -> dict[str, Any]:
                 },
                 "resource": resources,
                 "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "history-system"}],
-                "operation": [{"name": "summary", "definition": "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"}],
             }
         ],
     }

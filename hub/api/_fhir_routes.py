@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fastapi import APIRouter, Depends, Request
-from starlette.routing import Match
 from fastapi.responses import Response
+from starlette.routing import Match
 
 from hub.api._auth import bearer
 from hub.api._responses import fhir_response

@@ -11,9 +11,7 @@ from fastapi.responses import Response
 from hub.api._auth import bearer
 from hub.api._fhir_routes import _base, _body
 from hub.api._responses import fhir_response
-from hub.interactions import Caller
-from hub.interactions._evaluate import evaluate
-from hub.interactions._summary import summary
+from hub.interactions import Caller, evaluate, summary
 
 router = APIRouter()
 

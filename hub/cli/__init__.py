@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from hub.cli import _bench, _convert, _demo, _serve, _token, terminology  # noqa: F401  (register commands)
+from hub.cli import _bench, _convert, _demo, _serve, _token, audit, terminology, validate  # noqa: F401  (register commands)
 from hub.cli._app import app
 
 

@@ -78,9 +78,9 @@ def demo(keep: bool = typer.Option(False, help="keep the temporary directory and
         stored: list[str] = []
         for f in files:
             out = post("/ingest/rivta-alert", f.read_bytes(), "application/xml")
-            stored += [e["response"]["location"].split("/_history")[0] for e in out.get("entry", [])]
+            stored += [e["response"]["location"].split("/_history")[0] for e in out.get("entry", []) if "location" in e["response"]]
         allergies = [s for s in stored if s.startswith("AllergyIntolerance/")]
-        typer.echo(f"   stored {len(stored)} resources, {len(allergies)} AllergyIntolerance")
+        typer.echo(f"   stored {len(stored)} new or updated resources ({len(allergies)} AllergyIntolerance); known patients linked")
 
         typer.echo("5. waiting for delivery")
         deadline = time.monotonic() + 30

@@ -39,6 +39,8 @@ def check_chain(engine: Engine) -> tuple[int, list[Broken]]:
     link's hash (the first must be the genesis hash), and an AuditEvent without any link is reported too.
     """
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":  # one snapshot for links and events while the hub appends
+            conn.execution_options(isolation_level="REPEATABLE READ")
         links = conn.execute(select(AuditLink.seq, AuditLink.event_id, AuditLink.prev_hash, AuditLink.hash).order_by(AuditLink.seq)).all()
         rows = conn.execute(
             select(ResourceVersion.rid, ResourceVersion.content, ResourceVersion.deleted)

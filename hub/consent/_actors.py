@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.consent._codes import HSA_SYSTEM, HSA_SYSTEMS, PARTICIPATION_SYSTEM
+from hub.consent._model import hsa_key
 
 _KINDS = frozenset({"Organization", "Practitioner"})
 
@@ -36,7 +37,7 @@ class Actor:
 
 
 def identifier_pairs(identifiers: object) -> set[tuple[str, str]]:
-    """(system, value) pairs of FHIR Identifiers, HSA-id systems normalised to `urn:oid:1.2.752.29.4.19`."""
+    """(system, value) pairs of FHIR Identifiers; HSA-ids under `urn:oid:1.2.752.29.4.19`, in `hsa_key` form."""
     out: set[tuple[str, str]] = set()
     items = identifiers if isinstance(identifiers, list) else [identifiers]
     for ident in items:
@@ -45,11 +46,11 @@ def identifier_pairs(identifiers: object) -> set[tuple[str, str]]:
         system, value = ident.get("system"), ident.get("value")
         if not isinstance(system, str) or not isinstance(value, str) or not system or not value:
             raise Unreadable("identifier without system and value")
-        out.add((HSA_SYSTEM if system in HSA_SYSTEMS else system, value))
+        out.add((HSA_SYSTEM, hsa_key(value)) if system in HSA_SYSTEMS else (system, value))
     return out
 
 
-def _lookup(literal: str, consent: dict[str, Any], resources: Mapping[str, dict]) -> dict[str, Any]:
+def _lookup(literal: str, consent: dict[str, Any], resources: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     if literal.startswith("#"):
         for res in consent.get("contained") or ():
             if isinstance(res, dict) and res.get("id") == literal[1:]:
@@ -66,7 +67,7 @@ def _lookup(literal: str, consent: dict[str, Any], resources: Mapping[str, dict]
     return found
 
 
-def _known_aliases(ids: set[tuple[str, str]], resources: Mapping[str, dict]) -> set[tuple[str, str]]:
+def _known_aliases(ids: set[tuple[str, str]], resources: Mapping[str, dict[str, Any]]) -> set[tuple[str, str]]:
     """Every identifier of a known resource sharing one with `ids` (a registry named by organisation
     number is then also matched by its HSA-id)."""
     out: set[tuple[str, str]] = set()
@@ -80,7 +81,7 @@ def _known_aliases(ids: set[tuple[str, str]], resources: Mapping[str, dict]) -> 
     return out
 
 
-def read_actor(actor: object, consent: dict[str, Any], resources: Mapping[str, dict]) -> Actor:
+def read_actor(actor: object, consent: dict[str, Any], resources: Mapping[str, dict[str, Any]]) -> Actor:
     """One provision actor: its role code and the identifiers of the Organization/Practitioner it names."""
     if not isinstance(actor, dict):
         raise Unreadable("actor is not an object")

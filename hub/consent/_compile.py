@@ -38,8 +38,8 @@ _OPT_OUT_KEYS = frozenset({"id", "type", "actor", "purpose", "period"})
 
 
 def compile_policy(
-    consents: Iterable[dict],
-    organizations: Mapping[str, dict] | None = None,
+    consents: Iterable[dict[str, Any]],
+    organizations: Mapping[str, dict[str, Any]] | None = None,
     patient_protected: bool = False,
 ) -> PatientPolicy:
     """Compile one patient's Consents; `organizations` maps literal references ("Organization/x") to the
@@ -52,7 +52,7 @@ def compile_policy(
         return PatientPolicy(readable=False, problem=f"error: {exc!r}", protected=patient_protected)
 
 
-def _compile(consents: list[Any], resources: Mapping[str, dict], protected: bool) -> PatientPolicy:
+def _compile(consents: list[Any], resources: Mapping[str, dict[str, Any]], protected: bool) -> PatientPolicy:
     inner: dict[str, list[Block]] = defaultdict(list)
     outer: dict[str, list[Block]] = defaultdict(list)
     grants: dict[str, list[Grant]] = defaultdict(list)
@@ -160,7 +160,7 @@ def _validity(prov: dict[str, Any], key: str = "period") -> tuple[float, float]:
         raise Unreadable(f"provision.{key}: {exc}") from None
 
 
-def _actors(consent: dict[str, Any], prov: dict[str, Any], role: str, resources: Mapping[str, dict]) -> list[Actor]:
+def _actors(consent: dict[str, Any], prov: dict[str, Any], role: str, resources: Mapping[str, dict[str, Any]]) -> list[Actor]:
     actors = [read_actor(a, consent, resources) for a in prov.get("actor") or ()]
     if any(a.role != role for a in actors):
         raise Unreadable(f"provision actor role must be {role}")
@@ -178,10 +178,10 @@ def _block_type(consent: dict[str, Any], prov: dict[str, Any], cid: str) -> bool
         raise Unreadable(f"Consent/{cid}: block needs one pdl-block-type inner|outer")
     if any(e.get("url") != BLOCK_TYPE_URL for e in prov.get("extension") or ()):
         raise Unreadable(f"Consent/{cid}: provision extension not understood")
-    return values[0] == "inner"
+    return bool(values[0] == "inner")
 
 
-def _block(consent: dict[str, Any], prov: dict[str, Any], cid: str, resources: Mapping[str, dict]) -> list[Block]:
+def _block(consent: dict[str, Any], prov: dict[str, Any], cid: str, resources: Mapping[str, dict[str, Any]]) -> list[Block]:
     """`block` (spärr): deny for information from the CST organisations, with exclusions and revokes."""
     _keys(prov, _BLOCK_KEYS, cid, "block provision")
     _type(prov, "deny", cid)
@@ -227,7 +227,7 @@ def _information_types(codes: object, cid: str) -> set[str]:
 
 
 def _grant(
-    consent: dict[str, Any], prov: dict[str, Any], cid: str, resources: Mapping[str, dict], need_unit: bool
+    consent: dict[str, Any], prov: dict[str, Any], cid: str, resources: Mapping[str, dict[str, Any]], need_unit: bool
 ) -> Grant:
     actors = _actors(consent, prov, "IRCP", resources)
     units: set[str] = set()
@@ -245,14 +245,14 @@ def _grant(
     return Grant(cid, frozenset(units), frozenset(practitioners), lo, hi)
 
 
-def _consent(consent: dict[str, Any], prov: dict[str, Any], cid: str, resources: Mapping[str, dict]) -> Grant:
+def _consent(consent: dict[str, Any], prov: dict[str, Any], cid: str, resources: Mapping[str, dict[str, Any]]) -> Grant:
     """`consent` (samtycke): permit for the IRCP care unit (and practitioner) during provision.period."""
     _keys(prov, _CONSENT_PROVISION_KEYS, cid, "consent provision")
     _type(prov, "permit", cid)
     return _grant(consent, prov, cid, resources, need_unit=True)
 
 
-def _opt_out(consent: dict[str, Any], prov: dict[str, Any], cid: str, resources: Mapping[str, dict]) -> OptOut:
+def _opt_out(consent: dict[str, Any], prov: dict[str, Any], cid: str, resources: Mapping[str, dict[str, Any]]) -> OptOut:
     """`registry-opt-out` (PDL 7 kap.): deny HQUALIMP for the IRCP registry, or for all without actor."""
     _keys(prov, _OPT_OUT_KEYS, cid, "registry-opt-out provision")
     _type(prov, "deny", cid)

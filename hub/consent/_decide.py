@@ -29,7 +29,7 @@ _REGISTRY = Decision(True, Rule.REGISTRY_PERMIT)
 _MISSING: Any = object()
 
 
-def decide(policy: PatientPolicy, resource: dict, requester: Requester, now: datetime) -> Decision:
+def decide(policy: PatientPolicy, resource: dict[str, Any], requester: Requester, now: datetime) -> Decision:
     """May `requester` see `resource` now? Rules 1-7 of domain.md section 5 in order, deny-overrides.
 
     A Patient carries no information source and is decided apart: denied on an unreadable policy, an
@@ -45,7 +45,7 @@ def decide(policy: PatientPolicy, resource: dict, requester: Requester, now: dat
 
 
 def decide_many(
-    policy: PatientPolicy, resources: Iterable[dict], requester: Requester, now: datetime
+    policy: PatientPolicy, resources: Iterable[dict[str, Any]], requester: Requester, now: datetime
 ) -> list[Decision]:
     """`decide` for each resource of one patient, in order (one clock reading for the whole set)."""
     try:
@@ -68,7 +68,7 @@ def _emergency(decision: Decision, req: Requester) -> Decision:
     return Decision(decision.permit, decision.rule, decision.consent_ids, True, decision.mask)
 
 
-def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -> Decision:
+def _decide(policy: PatientPolicy, resource: dict[str, Any], req: Requester, now: float) -> Decision:
     # Rule 1: unreadable directives, unsupported purpose or unknown requester deny.
     if not policy.readable:
         return _UNREADABLE
@@ -107,9 +107,13 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
     lifted: list[str] = []
     passed_by_emergency = False
     times: Any = _MISSING
-    candidates: list[Block] = list(policy.inner_blocks.get(unit, ()))
+    # A block names an Organization; whatever its declared type, it covers information whose source care
+    # unit or care giver is that Organization (a mislabelled block must not vanish: fail closed).
+    inner_blocks, outer_blocks = policy.inner_blocks, policy.outer_blocks
+    candidates: list[Block] = [*inner_blocks.get(unit, ()), *inner_blocks.get(giver, ())]
     if not same_giver:
-        candidates.extend(policy.outer_blocks.get(giver, ()))
+        candidates += outer_blocks.get(giver, ())
+        candidates += outer_blocks.get(unit, ())
     for block in candidates:
         if not block.lo <= now < block.hi or itype in block.excluded_types:
             continue
@@ -118,7 +122,7 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
                 times = clinical_times(resource)
             if times is not None and not _overlaps(block.data_period, times):
                 continue
-        if any(g.matches(req.care_unit, g.practitioners and next(iter(g.practitioners)), now) for g in block.revokes):
+        if any(g.matches(req.care_unit, req.practitioner, now) for g in block.revokes):
             lifted.append(block.consent_id)
         elif block.inner and same_giver and emergency:
             passed_by_emergency = True
@@ -130,7 +134,7 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
 
     # Rule 6: another care giver needs a consent for the requester's unit (and practitioner) or ETREAT.
     if not same_giver:
-        used = [g.consent_id for g in policy.consents.get(req.care_unit, ()) if g.matches(
+        used = [g.consent_id for g in policy.consents.get(req.care_unit or "", ()) if g.matches(
             req.care_unit, req.practitioner, now)]
         if used:
             rule = Rule.BLOCK_REVOKED if lifted else Rule.CONSENT
@@ -146,7 +150,7 @@ def _decide(policy: PatientPolicy, resource: dict, req: Requester, now: float) -
     return Decision(True, rule, _ids(lifted), emergency)
 
 
-def _decide_patient(policy: PatientPolicy, resource: dict, req: Requester, now: float) -> Decision:
+def _decide_patient(policy: PatientPolicy, resource: dict[str, Any], req: Requester, now: float) -> Decision:
     confidential, protected = labels(resource)
     if confidential:
         return _CONFIDENTIAL

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
+
+from hub.consent._codes import HSA_SYSTEM, HSA_SYSTEMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,18 @@ class Requester:
     practitioner: str | None
     purpose: str
     organization: frozenset[tuple[str, str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        # HSA-ids compare case-insensitively and under either HSA system OID (see hsa_key).
+        object.__setattr__(self, "care_giver", hsa_key(self.care_giver) if self.care_giver else self.care_giver)
+        object.__setattr__(self, "care_unit", hsa_key(self.care_unit) if self.care_unit else self.care_unit)
+        object.__setattr__(self, "organization", frozenset(
+            (HSA_SYSTEM, hsa_key(v)) if s in HSA_SYSTEMS else (s, v) for s, v in self.organization))
+
+
+def hsa_key(value: str) -> str:
+    """The form HSA-ids are compared in: trimmed, upper case (`se2321000016-0abc` = `SE2321000016-0ABC`)."""
+    return value.strip().upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +95,7 @@ class OptOut:
     hi: float
 
 
-def _empty() -> Mapping[str, tuple]:
+def _empty() -> Mapping[str, tuple[Any, ...]]:
     return MappingProxyType({})
 
 

@@ -27,26 +27,25 @@ def information_source(resource: dict[str, Any]) -> tuple[str, str, str | None] 
     giver = unit = itype = None
     for sub in found.get("extension") or ():
         url = sub["url"]
-        if url == "careGiver" or url == "careUnit":
-            ident = sub.get("valueIdentifier") or {}
-            value = ident.get("value")
-            if ident.get("system") not in HSA_SYSTEMS or not isinstance(value, str) or not value:
-                return None
-            if url == "careGiver":
-                if giver is not None:
-                    return None
-                giver = value
-            else:
-                if unit is not None:
-                    return None
-                unit = value
-        elif url == "informationType":
-            if itype is not None or not isinstance(sub.get("valueCode"), str):
+        if url == "informationType":
+            if itype is not None or type(sub.get("valueCode")) is not str:
                 return None
             itype = sub["valueCode"]
-    if giver is None or unit is None:
+        elif url == "careUnit" or url == "careGiver":
+            ident = sub.get("valueIdentifier")
+            if ident is None or ident.get("system") not in HSA_SYSTEMS:
+                return None
+            if url == "careUnit":
+                if unit is not None:
+                    return None
+                unit = ident.get("value")
+            else:
+                if giver is not None:
+                    return None
+                giver = ident.get("value")
+    if type(giver) is not str or type(unit) is not str or not giver.strip() or not unit.strip():
         return None
-    return giver, unit, itype
+    return giver.strip().upper(), unit.strip().upper(), itype
 
 
 def labels(resource: dict[str, Any]) -> tuple[bool, bool]:

@@ -34,14 +34,11 @@ def _interval(value: str) -> tuple[float, float]:
     if m:
         year = int(m.group(1))
         if m.group(2) is None:
-            lo = datetime(year, 1, 1, tzinfo=UTC)
-            hi = datetime(year + 1, 1, 1, tzinfo=UTC)
-            return lo.timestamp(), hi.timestamp()
+            return datetime(year, 1, 1, tzinfo=UTC).timestamp(), datetime(year + 1, 1, 1, tzinfo=UTC).timestamp()
         month = int(m.group(2))
         if m.group(3) is None:
-            lo = datetime(year, month, 1, tzinfo=UTC)
-            days = calendar.monthrange(year, month)[1]
-            return lo.timestamp(), lo.timestamp() + days * 86400.0
+            first = datetime(year, month, 1, tzinfo=UTC).timestamp()
+            return first, first + calendar.monthrange(year, month)[1] * 86400.0
         day = (date(year, month, int(m.group(3))).toordinal() - _EPOCH_DAY) * 86400.0
         return day, day + 86400.0
     m = _DATETIME.match(value)
@@ -50,12 +47,12 @@ def _interval(value: str) -> tuple[float, float]:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    lo = parsed.timestamp()
+    start = parsed.timestamp()
     if m.group(1) is None:
-        return lo, lo + 60.0
+        return start, start + 60.0
     if m.group(2):
-        return lo, lo + 10.0 ** -len(m.group(2))
-    return lo, lo + 1.0
+        return start, start + 10.0 ** -len(m.group(2))
+    return start, start + 1.0
 
 
 def period(value: object) -> tuple[float, float]:
@@ -65,6 +62,8 @@ def period(value: object) -> tuple[float, float]:
     start, end = value.get("start"), value.get("end")
     if start is None and end is None:
         raise ValueError("Period without start and end")
+    if ("start" in value and start is None) or ("end" in value and end is None):
+        raise ValueError("Period with a null bound")
     lo = interval(start)[0] if start is not None else NEG_INF
     hi = interval(end)[1] if end is not None else POS_INF
     if lo >= hi:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
-from hub.consent import Decision, Requester, compile_policy, decide, mask
+from hub.consent import Decision, PatientPolicy, Requester, compile_policy, decide, mask
 from hub.store import AuditLink, Store, Stored, normalise_reference, parse_query
 
 # Types that carry no patient data of their own; every other type is decided per resource (fail closed).
@@ -24,6 +24,7 @@ NON_CLINICAL_TYPES = frozenset(
     }
 )
 _PROTECTED = {"sekretessmarkering", "skyddadFolkbokforing"}
+MAX_DIRECTIVES = 1000
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,10 @@ class Enforcer:
     def _policy(self, s: Session, patient_id: str | None) -> Any:
         if patient_id is None:
             return compile_policy([], {}, patient_protected=False)
-        consents = [st.resource for st in self.store.search(s, parse_query("Consent", [("patient", f"Patient/{patient_id}"), ("_count", "1000")]))]
+        found = self.store.search(s, parse_query("Consent", [("patient", f"Patient/{patient_id}"), ("_count", str(MAX_DIRECTIVES + 1))], max_count=MAX_DIRECTIVES + 1))
+        if len(found) > MAX_DIRECTIVES:  # more directives than the hub reads: never decide on a partial set
+            return PatientPolicy(readable=False, problem=f"more than {MAX_DIRECTIVES} directives", protected=True)
+        consents = [st.resource for st in found]
         orgs: dict[str, dict[str, Any]] = {}
         for consent in consents:
             for ref in _references(consent):

@@ -13,6 +13,7 @@ from hub.fhir.errors import InvalidInput, Issue
 from hub.interactions import Caller, Result, process_bundle
 from hub.wiring import Hub
 
+
 def convert(adapter_name: str, payload: bytes) -> dict[str, Any]:
     """Run one adapter: source bytes → collection Bundle (InvalidInput with every issue on bad input)."""
     from adapters import get_adapter

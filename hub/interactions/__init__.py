@@ -2,7 +2,9 @@
 
 from hub.interactions._context import Caller, Result
 from hub.interactions._crud import create, delete, history, read, update, vread
+from hub.interactions._evaluate import evaluate
 from hub.interactions._search import search
+from hub.interactions._summary import summary
 from hub.interactions._transaction import process_bundle
 
-__all__ = ["Caller", "Result", "create", "delete", "history", "process_bundle", "read", "search", "update", "vread"]
+__all__ = ["Caller", "Result", "create", "delete", "evaluate", "history", "process_bundle", "read", "search", "summary", "update", "vread"]

@@ -9,7 +9,6 @@ from hub.auth import Claims, allows
 from hub.consent import Requester
 from hub.fhir.errors import Forbidden
 
-
 EXPLICIT_READ_TYPES = frozenset({"AuditEvent", "Consent"})
 
 

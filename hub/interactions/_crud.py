@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from hub.fhir.errors import NotFound, PreconditionFailed
-from hub.interactions._context import Caller, Result
+from hub.enforcement import NON_CLINICAL_TYPES
+from hub.fhir.errors import FhirError, Gone, NotFound, PreconditionFailed
+from hub.interactions._context import EXPLICIT_READ_TYPES, Caller, Result
 from hub.interactions._writes import check_id, check_resource
 from hub.store import Stored, fhir_instant, parse_query
 from hub.wiring import Hub
@@ -37,11 +38,29 @@ def _withheld(st: Stored) -> NotFound:
     return NotFound(f"{st.rtype}/{st.rid} is not known")
 
 
+def _deletion_visible(hub: Hub, s: Session, caller: Caller, rtype: str, rid: str, deleted_vid: int | None = None) -> FhirError:
+    """410 for a deletion only when the caller could see what was deleted; otherwise the same 404 as an
+    unknown id, so a withheld resource's existence never shows through its deletion."""
+    if rtype in NON_CLINICAL_TYPES:
+        return Gone(f"{rtype}/{rid} was deleted")
+    versions = [v for v in hub.store.history(s, rtype, rid, count=1000) if not v.deleted and (deleted_vid is None or v.vid < deleted_vid)]
+    if versions and released(hub, s, caller, versions[0]) is not None:
+        return Gone(f"{rtype}/{rid} was deleted")
+    return NotFound(f"{rtype}/{rid} is not known")
+
+
 def read(hub: Hub, caller: Caller, rtype: str, rid: str, base: str = "") -> Result:
     caller.require(rtype, "r")
     with hub.store.transaction() as s:
-        st = hub.store.read(s, rtype, rid)
-        body = released(hub, s, caller, st)
+        try:
+            st = hub.store.read(s, rtype, rid)
+        except Gone:
+            gone = _deletion_visible(hub, s, caller, rtype, rid)
+        else:
+            gone = None
+            body = released(hub, s, caller, st)
+    if gone is not None:
+        raise gone
     if body is None:
         raise _withheld(st)
     h = headers_for(st, base)
@@ -67,8 +86,15 @@ def vread(hub: Hub, caller: Caller, rtype: str, rid: str, vid: str, base: str = 
     if not vid.isdigit():
         raise NotFound(f"{rtype}/{rid}/_history/{vid} is not known")
     with hub.store.transaction() as s:
-        st = hub.store.vread(s, rtype, rid, int(vid))
-        body = released(hub, s, caller, st)
+        try:
+            st = hub.store.vread(s, rtype, rid, int(vid))
+        except Gone:
+            gone = _deletion_visible(hub, s, caller, rtype, rid, int(vid))
+        else:
+            gone = None
+            body = released(hub, s, caller, st)
+    if gone is not None:
+        raise gone
     if body is None:
         raise _withheld(st)
     h = headers_for(st, base)
@@ -98,7 +124,10 @@ def create(hub: Hub, caller: Caller, rtype: str, resource: dict[str, Any], *, if
                 raise PreconditionFailed(f"If-None-Exist matched {len(existing)} resources")
             if existing:
                 st = existing[0]
-                return Result(200, st.resource, headers_for(st, base))
+                visible = hub.enforcer.filter(s, [st], caller.requester)
+                if not visible:  # a match the caller may not see: say nothing about it
+                    return Result(200, _exists_outcome())
+                return Result(200, visible[0].resource, headers_for(st, base))
         st = hub.store.create(s, {k: v for k, v in resource.items() if k != "id"})
     after_write(hub, st)
     return Result(201, st.resource, headers_for(st, base))
@@ -128,6 +157,10 @@ def delete(hub: Hub, caller: Caller, rtype: str, rid: str) -> Result:
     return Result(204 if st is None else 200, None if st is None else _deleted_outcome(rtype, rid), {} if st is None else {"ETag": st.etag})
 
 
+def _exists_outcome() -> dict[str, Any]:
+    return {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "duplicate", "diagnostics": "a matching resource exists; nothing was created"}]}
+
+
 def _deleted_outcome(rtype: str, rid: str) -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational", "diagnostics": f"{rtype}/{rid} deleted"}]}
 
@@ -136,12 +169,19 @@ def history(hub: Hub, caller: Caller, rtype: str | None, rid: str | None, count:
     caller.require(rtype or "*", "r")
     with hub.store.transaction() as s:
         versions = hub.store.history(s, rtype, rid, count=count)
+        if rtype is None:  # system history: types that need a scope naming them stay out without one
+            versions = [v for v in versions if v.rtype not in EXPLICIT_READ_TYPES or _may_read_explicitly(caller, v.rtype)]
         live = [v for v in versions if not v.deleted]
         shown = {(r.stored.rtype, r.stored.rid, r.stored.vid): r.resource for r in hub.enforcer.filter(s, live, caller.requester)}
+        # a deletion is listed only when the caller could see the version it deleted (never reveal existence)
+        deletions = {
+            (v.rtype, v.rid, v.vid) for v in versions
+            if v.deleted and isinstance(_deletion_visible(hub, s, caller, v.rtype, v.rid, v.vid), Gone)
+        }
     entries = []
     for v in versions:
         key = (v.rtype, v.rid, v.vid)
-        if v.deleted:
+        if v.deleted and key in deletions:
             entries.append({"fullUrl": f"{base}/{v.rtype}/{v.rid}", "request": {"method": "DELETE", "url": f"{v.rtype}/{v.rid}"},
                             "response": {"status": "204", "lastModified": fhir_instant(v.last_updated)}})
         elif key in shown:
@@ -151,6 +191,12 @@ def history(hub: Hub, caller: Caller, rtype: str | None, rid: str | None, count:
     if rid and not entries:
         raise NotFound(f"{rtype}/{rid} is not known")
     return Result(200, {"resourceType": "Bundle", "type": "history", "entry": entries})
+
+
+def _may_read_explicitly(caller: Caller, rtype: str) -> bool:
+    from hub.auth import allows
+
+    return allows(caller.claims.scopes, rtype, "r", allow_wildcard=False)
 
 
 def conditional_matches(hub: Hub, s: Session, rtype: str, query_string: str) -> list[Stored]:

@@ -5,14 +5,15 @@ Withheld resources are silently absent; for patient data no `total` is given, so
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlmodel import Session
 
-from hub.enforcement import NON_CLINICAL_TYPES
+from hub.enforcement import NON_CLINICAL_TYPES, Released
 from hub.interactions._context import Caller, Result
-from hub.store import Stored, normalise_reference, parse_query, search_params
+from hub.store import SearchQuery, Stored, normalise_reference, parse_query, search_params
 from hub.store._search_params import extract
 from hub.wiring import Hub
 
@@ -34,8 +35,14 @@ def search_in(hub: Hub, s: Session, caller: Caller, rtype: str, pairs: list[tupl
             raise Forbidden("_summary=count is not available for patient data")
         return Result(200, {"resourceType": "Bundle", "type": "searchset", "total": hub.store.count(s, query)})
     query.count = query.count or 0
-    page = hub.store.search(s, query) if query.count else []
-    shown = hub.enforcer.filter(s, page, caller.requester)
+    if clinical and not query.count:  # `_count=0`: no entries and no `next` (a next link would repeat forever)
+        shown, next_offset = [], None
+    elif clinical:
+        shown, next_offset = _visible_page(hub, s, caller, query)
+    else:
+        page = hub.store.search(s, query) if query.count else []
+        shown = hub.enforcer.filter(s, page, caller.requester)
+        next_offset = query.offset + query.count if query.count and len(page) == query.count else None
     entries: list[dict[str, Any]] = [
         {"fullUrl": f"{base}/{r.stored.rtype}/{r.stored.rid}", "resource": r.resource, "search": {"mode": "match"}} for r in shown
     ]
@@ -47,14 +54,38 @@ def search_in(hub: Hub, s: Session, caller: Caller, rtype: str, pairs: list[tupl
     if total is not None:
         bundle["total"] = total
     links = [{"relation": "self", "url": f"{base}/{rtype}?{urlencode(plain + [('_offset', str(query.offset))])}"}]
-    if len(page) == query.count and query.count:
-        links.append({"relation": "next", "url": f"{base}/{rtype}?{urlencode(plain + [('_offset', str(query.offset + query.count))])}"})
+    if next_offset is not None:
+        links.append({"relation": "next", "url": f"{base}/{rtype}?{urlencode(plain + [('_offset', str(next_offset))])}"})
     if query.offset:
-        prev = max(0, query.offset - query.count)
-        links.append({"relation": "previous", "url": f"{base}/{rtype}?{urlencode(plain + [('_offset', str(prev))])}"})
+        links.append({"relation": "first", "url": f"{base}/{rtype}?{urlencode(plain + [('_offset', '0')])}"})
+        if not clinical:
+            prev = max(0, query.offset - query.count)
+            links.append({"relation": "previous", "url": f"{base}/{rtype}?{urlencode(plain + [('_offset', str(prev))])}"})
     bundle["link"] = links
     bundle["entry"] = entries
     return Result(200, bundle)
+
+
+def _visible_page(hub: Hub, s: Session, caller: Caller, query: SearchQuery) -> tuple[list[Released], int | None]:
+    """Up to `count` results the caller may see, starting at raw position `offset`, and the raw position of
+    the next visible result (None at the end). Paging over what is visible keeps page sizes and `next`
+    links from revealing withheld matches. Only returned resources are audited; the look-ahead is not."""
+    shown: list[Released] = []
+    position = query.offset
+    batch = max(query.count, 50)
+    while True:
+        rows = hub.store.search(s, replace(query, offset=position, count=batch))
+        if not rows:
+            return shown, None
+        for row in rows:
+            if len(shown) == query.count:
+                if hub.enforcer.filter(s, [row], caller.requester, audit=False):
+                    return shown, position
+            else:
+                shown.extend(hub.enforcer.filter(s, [row], caller.requester))
+            position += 1
+        if len(rows) < batch:
+            return shown, None
 
 
 def _includes(hub: Hub, s, caller: Caller, includes: list[tuple[str, str, str | None]], resources: list[dict[str, Any]]) -> list[tuple[Stored, dict[str, Any]]]:  # type: ignore[no-untyped-def]

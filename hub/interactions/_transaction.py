@@ -143,6 +143,9 @@ def _transaction(hub: Hub, caller: Caller, entries: list[dict[str, Any]], base: 
                 if st is not None:
                     written.append(st)
                 responses[i] = {"response": {"status": "204" if st is None else "200"}}
+            elif method == "POST" and plan["existing"] is not None and not hub.enforcer.filter(s, [plan["existing"]], caller.requester):
+                # the match is withheld from this caller: it is linked to, but nothing about it is shown
+                responses[i] = {"response": {"status": "200", "outcome": _crud._exists_outcome()}}
             elif method == "POST" and plan["existing"] is not None:
                 st = plan["existing"]
                 responses[i] = {"fullUrl": f"{base}/{st.rtype}/{st.rid}", "response": {"status": "200", "location": f"{st.rtype}/{st.rid}/_history/{st.vid}", "etag": st.etag}}

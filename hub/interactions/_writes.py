@@ -32,5 +32,10 @@ def check_resource(resource: dict[str, Any], rtype: str, settings: Settings) -> 
         issues.extend(i for i in validate_resource(resource) if i.severity in ("error", "fatal"))
     if rtype == "Subscription":
         issues.extend(check_subscription(resource))
+    if rtype == "Consent":
+        ref = (resource.get("patient") or {}).get("reference")
+        if not isinstance(ref, str) or not ref.startswith("Patient/"):
+            # a directive the enforcement point cannot find by patient would be silently ignored
+            issues.append(Issue("error", "required", "Consent.patient must be a literal reference Patient/<id>", ("Consent.patient.reference",)))
     if issues:
         raise Unprocessable(f"{rtype} failed validation", issues)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlmodel import Session
 
 from hub.consent import Requester
@@ -116,13 +116,21 @@ class DeliveryWorker:
         healthy: dict[str, Route] = {}
         failing: dict[str, tuple[Route, str]] = {}
         with self.store.transaction() as s:
+            rows = {r.pk: r for r in s.execute(select(Delivery).where(Delivery.pk.in_([o[0] for o in outcomes]))).scalars()}
+            keys = {(sub_id, rtype, rid) for _, sub_id, _, plan, err in outcomes if plan is not None and err is None
+                    for rtype, rid in [*((h[0], h[1]) for h in plan.holds), *plan.releases]}
+            holdings: dict[tuple[str, str, str], SubscriberHolding] = {}
+            if keys:
+                cols = tuple_(SubscriberHolding.subscription_id, SubscriberHolding.rtype, SubscriberHolding.rid)
+                for h in s.execute(select(SubscriberHolding).where(cols.in_(sorted(keys)))).scalars():
+                    holdings[(h.subscription_id, h.rtype, h.rid)] = h
             for pk, sub_id, route, plan, err in outcomes:
-                row = s.get(Delivery, pk)
+                row = rows.get(pk)
                 if row is None or row.status not in OPEN:
                     results[pk] = "skipped"
                     continue
                 if err is None and plan is not None:
-                    self._finish(s, row, plan)
+                    self._finish(s, row, plan, holdings)
                     results[pk] = row.status
                     if route is not None and plan.requests:
                         healthy[sub_id] = route
@@ -139,27 +147,27 @@ class DeliveryWorker:
                 set_subscription_status(self.store, sub_id, "active")
         return results
 
-    def _finish(self, s: Session, row: Delivery, plan: Plan) -> None:
+    def _finish(self, s: Session, row: Delivery, plan: Plan, holdings: dict[tuple[str, str, str], SubscriberHolding]) -> None:
         now = utcnow()
         sub_id = row.subscription_id
         for rtype, rid, vid, pid in plan.holds:
-            h = s.get(SubscriberHolding, (sub_id, rtype, rid))
+            h = holdings.get((sub_id, rtype, rid))
             if h is None:
-                s.add(SubscriberHolding(subscription_id=sub_id, rtype=rtype, rid=rid, vid=vid, patient_id=pid, delivered_at=now))
+                h = holdings[(sub_id, rtype, rid)] = SubscriberHolding(subscription_id=sub_id, rtype=rtype, rid=rid, vid=vid, patient_id=pid, delivered_at=now)
             else:
                 h.vid, h.delivered_at = max(h.vid, vid), now
-                s.add(h)
+            s.add(h)
         for rtype, rid in plan.releases:
-            h = s.get(SubscriberHolding, (sub_id, rtype, rid))
+            h = holdings.pop((sub_id, rtype, rid), None)
             if h is not None:
                 s.delete(h)
+                s.flush()
         row.status = plan.outcome
         row.action = ",".join(m for m, _, _ in plan.requests)[:8] or None
         row.decision = plan.decision
         row.finished_at = now
         row.attempts += 1 if plan.requests else 0
         s.add(row)
-        s.flush()
 
     def _failed(self, s: Session, row: Delivery, exc: DeliveryError) -> str:
         now = utcnow()
@@ -182,10 +190,10 @@ class DeliveryWorker:
             kv = s.get(KeyValue, hold_key(row.subscription_id))
             if kv is None:
                 s.add(KeyValue(key=hold_key(row.subscription_id), value=until))
+                s.flush()  # a second throttled row of this batch must find it
             elif kv.value < until:
                 kv.value = until
                 s.add(kv)
-        s.flush()
         return "retry"
 
     # -- loops ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 from typing import Any
@@ -48,6 +49,7 @@ def configure(settings: Settings) -> Celery:
                 worker_prefetch_multiplier=1,
                 broker_connection_retry_on_startup=True,
                 broker_transport_options={"socket_connect_timeout": 2, "visibility_timeout": 300},
+                broker_connection_timeout=2,
                 broker_pool_limit=4,
                 worker_hijack_root_logger=False,
                 worker_send_task_events=False,
@@ -56,19 +58,56 @@ def configure(settings: Settings) -> Celery:
     return app
 
 
+class _Waker:
+    """Publishes wake-ups from one daemon thread: a request only sets a flag (never blocks on Redis), and
+    wake-ups that arrive while one is being sent coalesce into the next."""
+
+    def __init__(self) -> None:
+        self.flag = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.settings: Settings | None = None
+
+    def wake(self, settings: Settings) -> None:
+        self.settings = settings
+        self.flag.set()
+        if self.thread is None or not self.thread.is_alive():
+            with self.lock:
+                if self.thread is None or not self.thread.is_alive():
+                    self.thread = threading.Thread(target=self._run, name="knutpunkt-waker", daemon=True)
+                    self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self.flag.wait()
+            self.flag.clear()
+            if self.settings is not None:
+                publish(self.settings)
+
+
+_waker = _Waker()
+
+
 def wake(settings: Settings) -> None:
-    """Publish one wake-up; never raises (a failure only delays delivery until the next sweep)."""
+    """Ask the workers to look for due rows now. Returns at once and never raises: a failed wake-up only
+    delays delivery until the next sweep."""
+    if settings.broker_url:
+        _waker.wake(settings)
+
+
+def publish(settings: Settings) -> bool:
+    """Send one `knutpunkt.deliver` task (by queue name, default exchange); log instead of raising."""
     global _wake_failed_at
-    if not settings.broker_url:
-        return
     if time.monotonic() - _wake_failed_at < WAKE_BACKOFF_S:
-        return
+        return False
     try:
         configure(settings)
         app.send_task(TASK, queue=QUEUE, exchange="", routing_key=QUEUE, retry=False, ignore_result=True)
+        return True
     except Exception as exc:
         _wake_failed_at = time.monotonic()
         log.warning("delivery wake-up not sent (%s: %s); the sweeper will pick the rows up", type(exc).__name__, exc)
+        return False
 
 
 def worker_hub(settings: Settings | None = None) -> Any:
@@ -121,13 +160,36 @@ def sweep_forever(hub: Any, stop: threading.Event) -> None:
         stop.wait(hub.settings.delivery_poll_s)
 
 
+def heartbeat_file() -> str:
+    return os.environ.get("KNUTPUNKT_WORKER_HEARTBEAT_FILE") or os.path.join(tempfile.gettempdir(), "knutpunkt-worker.alive")
+
+
+def _heartbeat(hub: Any, stop: threading.Event) -> None:
+    """Touch the heartbeat file while the database answers (the container health check reads its age)."""
+    from sqlalchemy import text
+
+    path = heartbeat_file()
+    while not stop.is_set():
+        try:
+            with hub.store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            with open(path, "a"):
+                os.utime(path)
+        except Exception:
+            log.warning("heartbeat: database unreachable", exc_info=True)
+        stop.wait(5.0)
+
+
 def run_worker(settings: Settings, concurrency: int = 2, beat: bool = True) -> None:
     """`knutpunkt worker`: a Celery worker (thread pool) consuming wake-ups, plus the sweeper loop."""
     logging.basicConfig(level=os.environ.get("KNUTPUNKT_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per delivered request is too much
+    if log.getEffectiveLevel() > logging.DEBUG:  # a line per request or wake-up task is too much
+        for name in ("httpx", "celery.app.trace", "celery.worker.strategy"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     configure(settings)
     hub = worker_hub(settings)
     stop = threading.Event()
+    threading.Thread(target=_heartbeat, args=(hub, stop), name="knutpunkt-heartbeat", daemon=True).start()
     if beat:
         threading.Thread(target=sweep_forever, args=(hub, stop), name="knutpunkt-sweeper", daemon=True).start()
     try:
@@ -144,3 +206,9 @@ def run_worker(settings: Settings, concurrency: int = 2, beat: bool = True) -> N
         ])
     finally:
         stop.set()
+
+
+if os.environ.get("KNUTPUNKT_BROKER_URL"):  # `celery -A hub.routing.celery_app:app …` sees the same broker
+    from hub.settings import get_settings
+
+    configure(get_settings())

@@ -76,7 +76,10 @@ def parse_query(rtype: str, pairs: list[tuple[str, str]], *, max_count: int = 10
         if not values:
             issues.append(Issue("error", "invalid", f"empty value for {name!r}", (name,)))
             continue
-        if ptype == "date":
+        if modifier == "missing" and values not in (("true",), ("false",)):
+            issues.append(Issue("error", "invalid", f"{name!r} takes true or false", (name,)))
+            continue
+        if ptype == "date" and modifier != "missing":
             for v in values:
                 body = v[2:] if v[:2] in DATE_PREFIXES else v
                 if len(body) < 4 or not body[:4].isdigit():
@@ -146,8 +149,8 @@ def _value_matches(param: SearchParam | None, ctype: str, stored: list[tuple[str
         return any(v == want or v.endswith("/" + spec) for _, v in stored)
     if ctype == "string":
         spec_l = spec.lower()
-        if modifier == "exact":
-            return any(v == spec for _, v in stored)
+        if modifier == "exact":  # the index keeps strings lower-cased, so :exact ignores case (as the SQL search)
+            return any(v == spec_l for _, v in stored)
         if modifier == "contains":
             return any(spec_l in v for _, v in stored)
         return any(v.startswith(spec_l) for _, v in stored)

@@ -63,7 +63,7 @@ class Delivery(SQLModel, table=True):
     vid: int = 0
     patient_id: str | None = Field(default=None, max_length=64)
     reason: str = Field(default="change", max_length=32)  # change | consent | replay
-    status: str = Field(default="pending", max_length=16)  # pending | delivered | withheld | superseded | dead | paused
+    status: str = Field(default="pending", max_length=16)  # pending | sending (leased) | delivered | retracted | withheld | noop | cancelled | superseded | dead | replayed
     action: str | None = Field(default=None, max_length=8)  # PUT | DELETE, decided at send time
     attempts: int = 0
     next_attempt_at: datetime

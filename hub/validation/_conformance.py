@@ -26,6 +26,7 @@ def conformance_dir() -> Path | None:
     candidates = [Path(env)] if env else []
     repo = Path(__file__).resolve().parents[2]
     candidates.append(repo.parent / "shared" / "conformance" / "fhir-test-cases-r4")
+    candidates.append(Path.cwd().parent / "shared" / "conformance" / "fhir-test-cases-r4")
     for c in candidates:
         if (c / "expected.json").is_file():
             return c

@@ -72,8 +72,15 @@ class Validator:
                 n += 1
         return n
 
-    def load_package(self, path: str | Path) -> int:
-        """Load the StructureDefinitions of a FHIR NPM package (.tgz). Returns how many were loaded."""
+    def load_package(self, path: str | Path, terminology: bool = True) -> int:
+        """Load the StructureDefinitions of a FHIR NPM package (.tgz); returns how many. With `terminology`,
+        its CodeSystems/ValueSets also go to the terminology service (when that service can load packages)."""
+        if terminology:
+            ts = self._terminology_service()
+            loader = getattr(ts, "load_package", None)
+            if callable(loader):
+                loader(path)
+                self._code_cache.clear()
         n = 0
         with tarfile.open(path, "r:gz") as tar:
             for member in tar.getmembers():
@@ -90,6 +97,10 @@ class Validator:
                     self.add_structure_definition(data)
                     n += 1
         return n
+
+    def profile_urls(self) -> list[str]:
+        """Canonical URLs of the loaded resource profiles (not extensions or datatype profiles), sorted."""
+        return sorted(u for u, sd in self._sds.items() if sd.get("kind") == "resource" and sd.get("derivation") == "constraint")
 
     def knows(self, url: str) -> bool:
         return url.split("|")[0] in self._sds
@@ -132,6 +143,12 @@ class Validator:
     # -- validating ------------------------------------------------------------------------------
     def validate(self, resource: Any, profile: str | None = None) -> list[Issue]:
         """Every issue for the resource: base structure, invariants, references, known profiles."""
+        try:
+            return self._validate(resource, profile)
+        except RecursionError:
+            return [Issue("fatal", "too-costly", "the resource is nested too deeply to validate", ())]
+
+    def _validate(self, resource: Any, profile: str | None) -> list[Issue]:
         ctx = Ctx(self._hooks)
         walk_resource(resource, "", ctx)
         if not isinstance(resource, dict) or not ctx.resources:
@@ -192,16 +209,19 @@ class Validator:
             elif ":" not in url and not _is_nested(path):
                 ctx.error("structure", f"extension url '{url}' must be an absolute URI", path)
 
+    def _terminology_service(self) -> Any:
+        if self._terminology is None:
+            from hub.terminology import default_service
+
+            self._terminology = default_service()
+        return self._terminology
+
     def _check_code(self, valueset: str, system: str | None, code: str) -> bool | None:
         key = (valueset, system, code)
         hit = self._code_cache.get(key, _MISSING)
         if hit is not _MISSING:
             return hit  # type: ignore[no-any-return]
-        ts = self._terminology
-        if ts is None:
-            from hub.terminology import default_service
-
-            ts = self._terminology = default_service()
+        ts = self._terminology_service()
         result: bool | None
         if not ts.has_valueset(valueset):
             result = None

@@ -112,7 +112,9 @@ class _Converter:
             for attr in el.attrib:
                 if attr not in ("value", "id"):
                     self.err(el, f"unknown attribute '{attr}'", path)
-            return (_typed(raw, f.type) if raw is not None else None), (ext or None)
+            if raw is None:
+                return None, ext  # no value: the walker reports ele-1 unless extensions are present
+            return _typed(raw, f.type), (ext or None)
         if f.kind == RESOURCE:
             kids = [c for c in el if isinstance(c.tag, str)]
             if len(kids) != 1:

@@ -7,7 +7,6 @@ import time
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from hub.auth import TokenService
 
@@ -178,17 +177,11 @@ def test_include_needs_read_scope_on_the_included_type(api, client, auth, patien
 
 
 def test_non_system_context_scopes(api, client, auth, patient_body, allergy_body):
-    """`user/` and `patient/` scopes are read like `system/`; an unknown context grants nothing."""
+    """`user/` scopes are read like `system/`; `patient/` (no launch context here) and unknown contexts grant nothing."""
     pid, aid = _seed(api, patient_body, allergy_body)
     assert client.get(f"/fhir/AllergyIntolerance/{aid}", headers=auth("user/AllergyIntolerance.r")).status_code == 200
     assert client.get(f"/fhir/AllergyIntolerance/{aid}", headers=auth("launch/AllergyIntolerance.r")).status_code == 403
+    # no patient launch context exists in the hub: a patient/ scope must not open every patient's data
+    assert client.get(f"/fhir/AllergyIntolerance/{aid}", headers=auth("patient/AllergyIntolerance.r")).status_code == 403
     assert client.get(f"/fhir/AllergyIntolerance/{aid}", headers=auth("openid fhirUser")).status_code == 403
 
-
-def test_unused_key_does_not_matter(tmp_path):
-    """A key file is created once and reused (tokens survive a restart)."""
-    path = tmp_path / "k.pem"
-    a = TokenService(str(path))
-    b = TokenService(str(path))
-    assert b.verify(a.issue("x", "system/*.rs")).sub == "x"
-    assert isinstance(a._key, ec.EllipticCurvePrivateKey)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 
 import pytest
-
 from api_checks import assert_outcome
 
 
@@ -288,3 +287,21 @@ def test_allergy_visible_only_to_a_permitted_requester(api, client, auth, patien
     assert client.get("/fhir/AllergyIntolerance", params={"patient": pid}, headers=other_giver).json()["entry"] == []
     emergency = auth(care_giver="SE2321000032-2000", care_unit="SE2321000032-2001", purpose="ETREAT")
     assert client.get(f"/fhir/AllergyIntolerance/{aid}", headers=emergency).status_code == 200
+
+
+def test_system_history_keeps_consents_and_audit_events_from_wildcard_scopes(api, client, auth, patient_body):
+    """Consent and AuditEvent reads need a scope naming the type; system history must not bypass that."""
+    pid = _create_patient(api, patient_body).json()["id"]
+    api.get(f"/fhir/Patient/{pid}")  # writes an AuditEvent
+    consent = {"resourceType": "Consent", "status": "active", "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+               "category": [{"coding": [{"system": "https://knutpunkt.se/fhir/CodeSystem/pdl-directive", "code": "registry-opt-out"}]}],
+               "patient": {"reference": f"Patient/{pid}"},
+               "provision": {"type": "deny", "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HQUALIMP"}]},
+               "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTOUT"}]}}
+    r = client.post("/fhir", headers=auth("system/*.cruds"), json={"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": consent, "request": {"method": "POST", "url": "Consent"}}]})
+    assert [e["response"]["status"] for e in r.json()["entry"]] == ["201"], r.text
+    wildcard = client.get("/fhir/_history", headers=auth("system/*.rs")).json()
+    assert {e["fullUrl"].rsplit("/", 2)[-2] for e in wildcard["entry"]} == {"Patient"}
+    named = client.get("/fhir/_history", headers=auth("system/*.rs system/Consent.r system/AuditEvent.r")).json()
+    assert {"Patient", "Consent", "AuditEvent"} <= {e["fullUrl"].rsplit("/", 2)[-2] for e in named["entry"]}

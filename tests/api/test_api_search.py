@@ -212,25 +212,46 @@ def test_paging_walks_every_result_once(api, patient_body):
             break
         assert "gender=female" in nxt and "_count=3" in nxt
         page = _follow(api, nxt)
-        assert _link(page, "previous")
+        assert _link(page, "first")
         assert pages < 10
     assert len(seen) == 7 and len(set(seen)) == 7
     assert pages == 3
 
 
-def test_offset_and_previous(api, patient_body):
+def test_offset_and_previous_on_a_non_clinical_type(api):
     for i in range(5):
-        api.post("/fhir/Patient", json=patient_body(f"19500907{i:04d}"))
-    everything = [r["id"] for r in entries(_search(api, "Patient", _count="10"))]
-    page = _search(api, "Patient", _count="2", _offset="2")
+        api.post("/fhir/Organization", json={"resourceType": "Organization", "name": f"Enhet {i}"})
+    everything = [r["id"] for r in entries(_search(api, "Organization", _count="10"))]
+    page = _search(api, "Organization", _count="2", _offset="2")
+    assert page["total"] == 5
     assert [r["id"] for r in entries(page)] == everything[2:4]
     prev = _follow(api, _link(page, "previous"))
     assert [r["id"] for r in entries(prev)] == everything[0:2]
     assert _link(prev, "previous") is None
-    last = _search(api, "Patient", _count="2", _offset="4")
+    last = _search(api, "Organization", _count="2", _offset="4")
     assert [r["id"] for r in entries(last)] == everything[4:]
     assert _link(last, "next") is None
     assert _link(last, "self")
+
+
+def test_clinical_paging_skips_withheld_results_without_revealing_them(api, allergy_body, patient_body):
+    """Pages hold only what the caller may see; following `next` yields every visible result once."""
+    pid = api.post("/fhir/Patient", json=patient_body()).json()["id"]
+    visible = []
+    for i in range(6):
+        hidden = i % 2 == 1
+        body = allergy_body(f"Patient/{pid}", care_giver=None if hidden else "SE2321000016-1000", care_unit=None if hidden else "SE2321000016-1001")
+        rid = api.post("/fhir/AllergyIntolerance", json=body).json()["id"]
+        if not hidden:
+            visible.append(rid)
+    page = _search(api, patient=pid, _count="2")
+    seen = [r["id"] for r in entries(page)]
+    assert len(seen) == 2
+    while _link(page, "next"):
+        page = _follow(api, _link(page, "next"))
+        seen += [r["id"] for r in entries(page)]
+        assert len(seen) <= 3
+    assert seen == visible
 
 
 def test_count_zero_gives_no_entries(api, seeded):

@@ -195,3 +195,33 @@ def test_examples_decide_as_described() -> None:
     assert not decide(policy_one, allergy(norr, akuten), by_orgnr, now).permit
     hjarta = Requester(None, None, None, "HQUALIMP", frozenset({(HSA, "SE2321000016-9002")}))
     assert decide(policy_one, allergy(norr, akuten), hjarta, now).permit
+
+
+def test_examples_are_structurally_valid_fhir() -> None:
+    from fhir.resources.R4B.consent import Consent
+    from fhir.resources.R4B.organization import Organization
+
+    consents, orgs = _examples()
+    for c in consents:
+        Consent.model_validate(c)
+        assert c["meta"]["profile"] == ["https://knutpunkt.se/fhir/StructureDefinition/pdl-consent"]
+    for o in orgs.values():
+        Organization.model_validate(o)
+    units = [o for o in orgs.values() if "partOf" in o]
+    assert units and all(o["partOf"]["reference"] in orgs for o in units)
+
+
+def test_literal_practitioner_reference_is_resolved_through_the_map() -> None:
+    c = consent("c1", UNIT_B1)
+    c["provision"]["actor"].append({"role": c["provision"]["actor"][0]["role"],
+                                    "reference": {"reference": "Practitioner/dr"}})
+    resources = {**organizations(), "Practitioner/dr": {
+        "resourceType": "Practitioner", "id": "dr", "identifier": [{"system": HSA, "value": "SE2321000016-5001"}]}}
+    policy = compile_policy([c], resources)
+    doctor = Requester(GIVER_OF[UNIT_B1], UNIT_B1, "SE2321000016-5001", "TREAT")
+    other = Requester(GIVER_OF[UNIT_B1], UNIT_B1, "SE2321000016-5002", "TREAT")
+    assert decide(policy, allergy(GIVER_A, UNIT_A1), doctor, NOW).permit
+    assert not decide(policy, allergy(GIVER_A, UNIT_A1), other, NOW).permit
+    assert not compile_policy([c], organizations()).readable  # Practitioner/dr unknown
+    resources["Practitioner/dr"]["resourceType"] = "Organization"  # reference type and resource disagree
+    assert not compile_policy([c], resources).readable

@@ -209,7 +209,7 @@ def engine(fhir_directives: list[dict], res: OResource, req: ORequest, now: int)
 
 # Properties --------------------------------------------------------------------------------------------
 
-@settings(max_examples=1500, deadline=None, database=None)
+@settings(max_examples=600, deadline=None, database=None)
 @given(DIRECTIVES, RESOURCE, REQUEST, DAYS)
 def test_engine_agrees_with_the_oracle(directives: list[Directive], res: OResource, req: ORequest, now: int) -> None:
     d = engine(to_fhir(directives), res, req, now)
@@ -220,7 +220,7 @@ def test_engine_agrees_with_the_oracle(directives: list[Directive], res: OResour
     assert d.emergency is (req.purpose == "ETREAT")
 
 
-@settings(max_examples=1500, deadline=None, database=None)
+@settings(max_examples=500, deadline=None, database=None)
 @given(focused_case())
 def test_engine_agrees_with_the_oracle_on_focused_cases(
     case: tuple[list[Directive], OResource, ORequest, int],
@@ -229,7 +229,7 @@ def test_engine_agrees_with_the_oracle_on_focused_cases(
     assert engine(to_fhir(directives), res, req, now).permit is oracle(directives, res, req, now)
 
 
-@settings(max_examples=600, deadline=None, database=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(DIRECTIVES, st.one_of(BLOCK, OPT_OUT).map(lambda d: replace(d, active=True)), RESOURCE, REQUEST, DAYS)
 def test_adding_a_block_or_opt_out_never_turns_a_deny_into_a_permit(
     directives: list[Directive], extra: Directive, res: OResource, req: ORequest, now: int
@@ -240,7 +240,7 @@ def test_adding_a_block_or_opt_out_never_turns_a_deny_into_a_permit(
         assert before.permit
 
 
-@settings(max_examples=600, deadline=None, database=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(DIRECTIVES.filter(bool), st.integers(0, 7), RESOURCE, REQUEST, DAYS)
 def test_setting_a_directive_inactive_acts_as_if_it_were_gone(
     directives: list[Directive], pick: int, res: OResource, req: ORequest, now: int
@@ -257,7 +257,7 @@ def test_setting_a_directive_inactive_acts_as_if_it_were_gone(
     assert f"d{i}" not in after.consent_ids
 
 
-@settings(max_examples=400, deadline=None, database=None)
+@settings(max_examples=250, deadline=None, database=None)
 @given(DIRECTIVES, RESOURCE, REQUEST, DAYS, st.permutations(range(8)))
 def test_no_decision_depends_on_the_order_of_consents(
     directives: list[Directive], res: OResource, req: ORequest, now: int, perm: list[int]
@@ -267,7 +267,7 @@ def test_no_decision_depends_on_the_order_of_consents(
     assert engine(fhir, res, req, now) == engine(shuffled, res, req, now)
 
 
-@settings(max_examples=400, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(DIRECTIVES, RESOURCE, REQUEST, DAYS)
 def test_missing_information_source_always_denies(
     directives: list[Directive], res: OResource, req: ORequest, now: int
@@ -276,7 +276,7 @@ def test_missing_information_source_always_denies(
     assert (d.permit, d.rule) == (False, "no-information-source")
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=250, deadline=None, database=None)
 @given(DIRECTIVES, RESOURCE, REQUEST, DAYS,
        st.sampled_from(["information_source", "labels", "clinical_times", "_registry", "_overlaps", "matches"]))
 def test_any_exception_inside_the_engine_denies(
@@ -295,7 +295,7 @@ def test_any_exception_inside_the_engine_denies(
         assert d == decide(policy, resource, requester, noon(now))
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(DIRECTIVES, RESOURCE, REQUEST, DAYS)
 def test_patched_source_reader_always_yields_error(
     directives: list[Directive], res: OResource, req: ORequest, now: int

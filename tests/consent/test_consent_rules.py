@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 import pytest
@@ -329,3 +330,48 @@ def test_decide_many_keeps_order_and_length() -> None:
     resources = [A1_ALLERGY, allergy(GIVER_A, UNIT_A2), allergy(None, None)]
     assert [d.rule for d in decide_many(policy, resources, req(UNIT_A2), NOW)] == [
         "blocked", "same-unit", "no-information-source"]
+
+
+def test_hsa_ids_compare_case_insensitively_and_under_either_oid() -> None:
+    lower_block = block("b1", UNIT_A1.lower(), inner=True, literal=False)
+    lower_block["provision"]["actor"][0]["reference"]["identifier"]["system"] = "urn:oid:1.2.752.129.2.1.4.1"
+    assert run([lower_block], A1_ALLERGY, req(UNIT_A2)).rule == "blocked"
+    shouting = Requester(GIVER_A.lower(), f" {UNIT_A1.lower()} ", None, "TREAT")
+    assert run([], A1_ALLERGY, shouting).rule == "same-unit"
+    reg = Requester(None, None, None, "HQUALIMP", frozenset({("urn:oid:1.2.752.129.2.1.4.1", REGISTRY_HSA["R1"].lower())}))
+    assert run([opt_out("o1", "R1")], A1_ALLERGY, reg).rule == "registry-opt-out"
+
+
+def test_ambiguous_information_source_denies() -> None:
+    twice = allergy(GIVER_A, UNIT_A1)
+    twice["extension"].append(copy.deepcopy(twice["extension"][0]))
+    assert run([], twice, req(UNIT_A1)).rule == "no-information-source"
+    two_units = allergy(GIVER_A, UNIT_A1)
+    two_units["extension"][0]["extension"].append(
+        {"url": "careUnit", "valueIdentifier": {"system": HSA, "value": UNIT_A2}})
+    assert run([], two_units, req(UNIT_A2)).rule == "no-information-source"
+    not_text = allergy(GIVER_A, UNIT_A1)
+    not_text["extension"][0]["extension"][1]["valueIdentifier"]["value"] = 1001
+    assert not run([], not_text, req(UNIT_A1)).permit
+
+
+def test_block_and_opt_out_validity_period() -> None:
+    b = block("b1", UNIT_A1, inner=True)
+    b["provision"]["period"] = {"start": "2025-01-03", "end": "2025-01-05"}
+    assert run([b], A1_ALLERGY, req(UNIT_A2), noon(4)).rule == "blocked"
+    assert run([b], A1_ALLERGY, req(UNIT_A2), noon(6)).permit
+    o = opt_out("o1")
+    o["provision"]["period"] = {"start": "2025-01-03"}
+    assert run([o], A1_ALLERGY, registry("R1"), noon(1)).permit
+    assert not run([o], A1_ALLERGY, registry("R1"), noon(3)).permit
+
+
+def test_block_covers_its_organisation_whatever_level_it_names() -> None:
+    outer_on_unit = [block("b1", UNIT_A1, inner=False), consent("c1", UNIT_B1)]
+    assert run(outer_on_unit, A1_ALLERGY, req(UNIT_B1)).rule == "blocked"
+    assert run(outer_on_unit, A1_ALLERGY, req(UNIT_A2)).permit  # outer: not inside the care giver
+    assert run(outer_on_unit, allergy(GIVER_A, UNIT_A2), req(UNIT_B1)).permit
+    inner_on_giver = [block("b1", GIVER_A, inner=True)]
+    assert run(inner_on_giver, A1_ALLERGY, req(UNIT_A2)).rule == "blocked"
+    assert run(inner_on_giver, A1_ALLERGY, req(UNIT_A2, "ETREAT")).rule == "emergency"
+    assert run(inner_on_giver, A1_ALLERGY, req(UNIT_B1, "ETREAT")).rule == "blocked"

@@ -87,6 +87,18 @@ def test_registry_gets_permitted_data_and_never_an_opted_out_patient(delivered, 
     assert len(puts) == len(set(puts))  # each resource once
 
 
+def test_delivery_decisions_are_audited(delivered) -> None:  # type: ignore[no-untyped-def]
+    with delivered.admin() as admin:
+        bundle = admin.get("/fhir/AuditEvent", params={"patient": "Patient/r1", "_count": "1000"}).json()
+    events = [e["resource"] for e in bundle.get("entry", [])]
+    on_allergy = [ev for ev in events if any(x["what"]["reference"] == "AllergyIntolerance/r1-a" for x in ev["entity"])]
+    assert on_allergy, events
+    for ev in on_allergy:
+        assert ev["outcome"] != "0" and ev["action"] == "E"
+        assert ev["purposeOfEvent"][0]["coding"][0]["code"] == "HQUALIMP"
+        assert {"reference": "Consent/r1-opt-out"} in [x["what"] for x in ev["entity"]]
+
+
 def _deleted(receiver: str) -> set[str]:
     return {e["path"] for e in state(receiver)["log"] if e["method"] == "DELETE"}
 
@@ -109,6 +121,29 @@ def test_later_opt_out_retracts_the_patient_too(delivered, receiver) -> None:  #
     assert "Patient/r2" not in state(receiver)["held"]
 
 
+def _evaluate_registry(hub, patient_id: str, registry: str) -> dict[str, tuple[str, list[str]]]:  # type: ignore[no-untyped-def]
+    params = [{"name": "patient", "valueReference": {"reference": f"Patient/{patient_id}"}},
+              {"name": "purpose", "valueCode": "HQUALIMP"},
+              {"name": "recipient", "valueReference": {"reference": f"Organization/{registry}"}}]
+    with hub.client(hub.tokens.issue("support", "system/Consent.rs")) as support:
+        r = support.post("/fhir/Consent/$evaluate", json={"resourceType": "Parameters", "parameter": params},
+                         headers={"Content-Type": "application/fhir+json"})
+    assert r.status_code == 200, r.text
+    out = {}
+    for p in r.json()["parameter"]:
+        parts = {x["name"]: x for x in p["part"]}
+        consents = [x["valueReference"]["reference"] for x in p["part"] if x["name"] == "consent"]
+        out[parts["resource"]["valueReference"]["reference"]] = (parts["decision"]["valueCode"], consents)
+    return out
+
+
+def test_evaluate_explains_registry_decisions(delivered) -> None:  # type: ignore[no-untyped-def]
+    assert _evaluate_registry(delivered, "r1", REGISTRY_ORG) == {
+        "Patient/r1": ("deny", ["Consent/r1-opt-out"]), "AllergyIntolerance/r1-a": ("deny", ["Consent/r1-opt-out"])}
+    assert _evaluate_registry(delivered, "r5", REGISTRY_ORG)["AllergyIntolerance/r5-a"] == ("permit", [])
+    assert _evaluate_registry(delivered, "r5", "registry-hjarta")["AllergyIntolerance/r5-a"] == ("deny", ["Consent/r5-opt-out-hjarta"])
+
+
 def _source_of(xml: bytes) -> tuple[str, str]:
     """(care giver, care unit) HSA-ids of a GetAlertInformation document's accountable professional."""
     from lxml import etree
@@ -129,7 +164,8 @@ def test_ingested_alert_information_is_filtered_by_its_information_source(delive
             xml = (EXAMPLES / "rivta" / name).read_bytes()
             r = admin.post("/ingest/rivta-alert", content=xml, headers={"Content-Type": "application/xml"})
             assert r.status_code == 201, r.text
-            refs = [e["response"]["location"].split("/_history")[0] for e in r.json()["entry"]]
+            # an already known Patient is linked without being shown to a caller who may not see it
+            refs = [e["response"]["location"].split("/_history")[0] for e in r.json()["entry"] if "location" in e["response"]]
             [aid] = [ref.split("/")[1] for ref in refs if ref.startswith("AllergyIntolerance/")]
             patients |= {ref.split("/")[1] for ref in refs if ref.startswith("Patient/")}
             sources[aid] = _source_of(xml)

@@ -194,7 +194,6 @@ def test_search_across_patients_reveals_nothing_withheld(loaded) -> None:  # typ
     assert count.status_code == 403
 
 
-@pytest.mark.xfail(strict=True, reason="LEAK: search paging counts withheld matches (hub/interactions/_search.py next link)")
 def test_paging_does_not_reveal_withheld_matches(loaded) -> None:  # type: ignore[no-untyped-def]
     """With _count=1 a page emptied by the filter must not be followed by a `next` link that leads on."""
     pages = []
@@ -207,7 +206,6 @@ def test_paging_does_not_reveal_withheld_matches(loaded) -> None:  # type: ignor
     assert 0 not in pages[:-1], pages  # as if the withheld match did not exist: only the last page may be empty
 
 
-@pytest.mark.xfail(strict=True, reason="LEAK: conditional create returns a withheld match unfiltered (hub/interactions/_crud.py create)")
 def test_conditional_create_does_not_return_a_withheld_match(loaded) -> None:  # type: ignore[no-untyped-def]
     body = allergy("ignored", "pa", CU_SYD_VC, text="Ny uppgift från Sydby")
     body.pop("id")
@@ -217,8 +215,6 @@ def test_conditional_create_does_not_return_a_withheld_match(loaded) -> None:  #
     assert "Penicillin från akuten" not in r.text and "pa-akuten" not in r.text, r.text[:300]
 
 
-@pytest.mark.xfail(strict=True, reason="LEAK: deleted withheld resources answer 410 and appear in history "
-                                       "(hub/interactions/_crud.py read/history)")
 def test_deleted_withheld_resource_looks_unknown(loaded) -> None:  # type: ignore[no-untyped-def]
     with loaded.admin() as admin:
         assert admin.delete("/fhir/AllergyIntolerance/pz-deleted").status_code in (200, 204)

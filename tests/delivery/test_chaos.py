@@ -21,7 +21,7 @@ def test_flushed_redis_mid_stream_loses_nothing(env, docs):
     env.start_workers(2)
     env.subscribe()
     env.control(delay=0.02)
-    batch = docs(24, 12)
+    batch = docs(16, 8)
     thread, refs = _ingest_in_background(env, batch)
     flushes = 0
     while thread.is_alive():
@@ -40,7 +40,7 @@ def test_worker_killed_mid_batch_loses_nothing(env, docs):
     victim, survivor = env.start_workers(2)
     env.subscribe()
     env.control(delay=0.3)  # slow receiver: batches stay in flight
-    refs = env.ingest(docs(16, 16))
+    refs = env.ingest(docs(12, 12))
     env.wait_for("deliveries in flight", lambda: env.admin("summary")["by_status"].get("sending", 0) >= 2)
     env.kill_worker(victim)  # SIGKILL: its leased rows stay "sending" until the lease runs out
     env.control(delay=0.0)
@@ -52,10 +52,10 @@ def test_worker_killed_mid_batch_loses_nothing(env, docs):
 def test_order_per_patient_under_four_workers(env, docs):
     env.start_workers(4, concurrency=1)
     env.subscribe()
-    refs = sorted(set(env.ingest(docs(8, 8))))
+    refs = sorted(set(env.ingest(docs(6, 6))))
     env.wait_for("first versions delivered", lambda: set(refs) <= set(env.received()["held"]))
     resources = [env.received()["held"][r] for r in refs]
-    rounds = 5
+    rounds = 4
     final: dict[str, int] = {}
 
     def bump(res: dict) -> None:

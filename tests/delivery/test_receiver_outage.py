@@ -22,3 +22,22 @@ def test_receiver_down_then_back(env, docs):
     assert {r: puts[r] for r in refs} == {r: 1 for r in refs}
     assert all(e["status"] in (200, 201) for e in state["log"])
 
+
+
+def test_inprocess_worker_without_broker(workdir, database_url, redis_client, docs):
+    """The embedded default: no broker, `serve` delivers in-process with the same claim/retry machinery."""
+    from conftest import Env
+
+    env = Env(workdir, database_url, redis_client)
+    del env.env["KNUTPUNKT_BROKER_URL"]
+    try:
+        env.start_receiver()
+        env.start_hub()
+        env.subscribe()
+        env.control(status=503, count=3)
+        refs = env.ingest(docs(4, 4))
+        env.wait_for("all allergies at the receiver", lambda: set(refs) <= set(env.received()["held"]))
+        assert env.wait_idle()["dead_letters"] == 0
+        assert [e["status"] for e in env.received()["log"]].count(503) == 3
+    finally:
+        env.close()

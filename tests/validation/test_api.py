@@ -24,3 +24,9 @@ def test_issue_type_and_expression(allergy: dict) -> None:
     assert all(isinstance(i, Issue) for i in issues)
     assert issues[0].expression == ("AllergyIntolerance.reaction[0].severity",)
     assert v.has_errors(issues) and not v.has_errors([])
+
+
+def test_profile_urls_lists_resource_profiles() -> None:
+    urls = v.default_validator().profile_urls()
+    base = "https://knutpunkt.se/fhir/StructureDefinition/"
+    assert [base + n for n in ("pdl-consent", "se-allergyintolerance", "se-patient")] == [u for u in urls if u.startswith(base)]

@@ -9,7 +9,8 @@ import pytest
 from hub.validation import Validator
 from hub.validation._compiled import COMPILED, date_order
 from hub.validation._invariants import FhirPathCheck, _data
-from tests.validation.conftest import error_paths, errors
+
+from .conftest import error_paths, errors
 
 VER = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 

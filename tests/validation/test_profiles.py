@@ -14,7 +14,8 @@ import pytest
 from hub.paths import profiles_dir
 from hub.validation import Validator
 from hub.validation._custom import luhn_ok, personnummer_valid, samordningsnummer_valid
-from tests.validation.conftest import error_paths, errors
+
+from .conftest import error_paths, errors
 
 EXAMPLES = sorted((profiles_dir() / "examples").glob("*.json"))
 SD = "https://knutpunkt.se/fhir/StructureDefinition/"
@@ -145,3 +146,25 @@ def test_pattern_discriminator_slicing(validator: Validator) -> None:
     c = json.loads((profiles_dir() / "examples" / "pdl-consent-valid-block.json").read_text(encoding="utf-8"))
     c["category"] = [{"text": "no coding"}]
     assert any("category:directive" in i.diagnostics for i in errors(validator.validate(c)))
+
+
+def test_package_valueset_is_used_for_bindings(tmp_path: Path) -> None:
+    """A package's ValueSet/CodeSystem reach the terminology service, so its profile bindings are checked."""
+    from hub.terminology._local import build_local_service
+
+    cs = {"resourceType": "CodeSystem", "id": "colour", "url": "http://example.org/cs/colour", "status": "active",
+          "content": "complete", "concept": [{"code": "red"}, {"code": "blue"}]}
+    vs = {"resourceType": "ValueSet", "id": "colour", "url": "http://example.org/vs/colour", "status": "active",
+          "compose": {"include": [{"system": "http://example.org/cs/colour"}]}}
+    prof = {"resourceType": "StructureDefinition", "id": "flag-colour", "url": "http://example.org/flag-colour",
+            "name": "FlagColour", "status": "draft", "kind": "resource", "abstract": False, "type": "Flag",
+            "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Flag", "derivation": "constraint",
+            "differential": {"element": [{"id": "Flag.code", "path": "Flag.code",
+                                          "binding": {"strength": "required", "valueSet": "http://example.org/vs/colour"}}]}}
+    v = Validator(terminology=build_local_service())
+    v.load_package(_package(tmp_path, [prof, cs, vs]))
+    flag = {"resourceType": "Flag", "status": "active", "subject": {"reference": "Patient/1"},
+            "code": {"coding": [{"system": "http://example.org/cs/colour", "code": "red"}]}}
+    assert not errors(v.validate(flag, "http://example.org/flag-colour"))
+    flag["code"]["coding"][0]["code"] = "green"
+    assert error_paths(v.validate(flag, "http://example.org/flag-colour")) == ["Flag.code"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from hub.validation import Validator
-from tests.validation.conftest import error_paths, errors
+
+from .conftest import error_paths, errors
 
 ACTIVE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]}
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from hub.validation import Validator
-from tests.validation.conftest import error_paths
+
+from .conftest import error_paths
 
 
 def _sd(elements: list[dict[str, Any]]) -> dict[str, Any]:
@@ -42,3 +43,13 @@ def test_project_profiles_are_themselves_valid(validator: Validator) -> None:
     for f in sorted(profiles_dir().glob("StructureDefinition-*.json")):
         sd = json.loads(f.read_text(encoding="utf-8"))
         assert error_paths(validator.validate(sd)) == [], f.name
+
+
+def test_element_definition_invariants(validator: Validator) -> None:
+    sd = _sd([{"id": "Observation.effective[x]", "path": "Observation.effective[x]", "min": 2, "max": "1"},
+              {"id": "Observation.issued", "path": "Observation.issued", "type": [{"code": "instant"}],
+               "binding": {"strength": "required", "valueSet": "http://example.org/vs"}},
+              {"id": "Observation.status", "path": "Observation.status", "fixedCode": "final", "patternCode": "final"},
+              {"id": "Observation..x", "path": "Observation..x"}])
+    keys = sorted(i.diagnostics.split(":")[0] for i in validator.validate(sd) if i.severity == "error")
+    assert keys == ["eld-11", "eld-19", "eld-2", "eld-8"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from hub.validation import Validator
-from tests.validation.conftest import error_paths, errors
+
+from .conftest import error_paths, errors
 
 
 def test_valid_allergy_has_no_issues(validator: Validator, allergy: dict[str, Any]) -> None:

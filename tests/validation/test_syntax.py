@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from hub.validation import has_errors, validate_bytes
-from tests.validation.conftest import error_paths
+
+from .conftest import error_paths
 
 XML_ALLERGY = b"""<?xml version="1.0" encoding="UTF-8"?>
 <AllergyIntolerance xmlns="http://hl7.org/fhir">
@@ -70,3 +71,9 @@ def test_xml_wrong_namespace() -> None:
 def test_json_bytes_round_trip(allergy: dict[str, Any]) -> None:
     resource, issues = validate_bytes(json.dumps(allergy).encode())
     assert resource == allergy and issues == []
+
+
+def test_duplicate_property_is_an_error() -> None:
+    resource, issues = validate_bytes(b'{"resourceType": "Patient", "active": true, "active": false}')
+    assert resource is not None
+    assert [(i.severity, i.code) for i in issues] == [("error", "structure")]

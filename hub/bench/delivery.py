@@ -1,0 +1,171 @@
+"""Delivery figures on the production path (PostgreSQL, Redis, `knutpunkt worker` processes, a local receiver):
+`ingest_pg_per_s`, `deliver_pg_per_s` (2 workers, a backlog) and `commit_to_receiver_p99_ms` (steady load).
+
+Runs in a scratch PostgreSQL schema and its own Redis DB; both are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import orjson
+
+from hub.bench.pipeline import documents
+
+Figure = tuple[str, float, str]
+PG_URL = os.environ.get("KNUTPUNKT_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("KNUTPUNKT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
+
+
+@contextmanager
+def _scratch_schema() -> Iterator[str]:
+    import psycopg
+
+    plain = PG_URL.replace("postgresql+psycopg", "postgresql")
+    schema = f"kp_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _start_workers(n: int, env: dict[str, str], tmp: Path) -> list[subprocess.Popen]:
+    procs = []
+    for i in range(n):
+        log = open(tmp / f"worker{i}.log", "ab")  # noqa: SIM115
+        procs.append(subprocess.Popen([sys.executable, "-m", "hub", "worker", "--concurrency", "2"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp))
+    deadline = time.monotonic() + 90
+    for i, p in enumerate(procs):
+        while " ready." not in (tmp / f"worker{i}.log").read_text(errors="replace"):
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker {i} did not start: {(tmp / f'worker{i}.log').read_text()[-1000:]}")
+            time.sleep(0.1)
+    return procs
+
+
+def _wait_empty(hub, timeout: float) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if hub.worker.open_count() == 0:
+            return time.perf_counter() - start
+        time.sleep(0.02)
+    raise TimeoutError(f"deliveries not done within {timeout}s")
+
+
+def _p99(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
+def run_bench(quick: bool) -> list[Figure]:
+    import redis
+
+    from hub.bench.pipeline import _caller
+    from hub.cli._procs import start_receiver, stop
+    from hub.ingest import ingest
+    from hub.interactions import process_bundle
+    from hub.paths import examples_dir
+    from hub.routing import paused_key
+    from hub.settings import Settings
+    from hub.store import KeyValue
+    from hub.wiring import build_hub
+
+    n_docs = 150 if quick else 1000
+    steady_s = 3.0 if quick else 10.0
+    rate = 200.0
+    figures: list[Figure] = []
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    with tempfile.TemporaryDirectory() as d, _scratch_schema() as url:
+        tmp = Path(d)
+        env = {**os.environ, "KNUTPUNKT_DATABASE_URL": url, "KNUTPUNKT_BROKER_URL": REDIS_URL, "KNUTPUNKT_KEY_FILE": str(tmp / "key.pem"),
+               "KNUTPUNKT_DELIVERY_POLL_S": "0.2"}
+        settings = Settings(database_url=url, broker_url=REDIS_URL, key_file=str(tmp / "key.pem"), validate_on_write=False)
+        hub = build_hub(settings)
+        recv, rurl = start_receiver()
+        workers: list[subprocess.Popen] = []
+        try:
+            caller = _caller()
+            bundle = orjson.loads((examples_dir() / "routes" / "registry-allergy.json").read_text().replace("{{RECEIVER}}", rurl))
+            out = process_bundle(hub, caller, bundle)
+            sub_id = next(e["response"]["location"].split("/")[1] for e in out.body["entry"] if e["response"]["location"].startswith("Subscription/"))  # type: ignore[index]
+            with hub.store.transaction() as s:
+                s.add(KeyValue(key=paused_key(sub_id), value="bench"))
+
+            # ingest into PostgreSQL (adapter → store → outbox rows), one document per patient
+            docs = documents(n_docs, patients=n_docs)
+            ingest(hub, caller, "rivta-alert", docs[0])
+            t = time.perf_counter()
+            n_res = sum(len(ingest(hub, caller, "rivta-alert", doc).body["entry"]) for doc in docs[1:])  # type: ignore[index]
+            figures.append(("ingest_pg_per_s", n_res / (time.perf_counter() - t), "resources/s (PostgreSQL, in-process)"))
+
+            # a backlog drained by 2 worker processes
+            workers = _start_workers(2, env, tmp)
+            with hub.store.transaction() as s:
+                s.delete(s.get(KeyValue, paused_key(sub_id)))
+            t = time.perf_counter()
+            hub.wake()
+            elapsed = _wait_empty(hub, 900)
+            log = httpx.get(rurl + "/_state", timeout=30).json()["log"]
+            puts = sum(1 for e in log if e["method"] == "PUT" and e["status"] in (200, 201))
+            figures.append(("deliver_pg_per_s", puts / elapsed, "resources/s (2 workers, PostgreSQL, local receiver)"))
+
+            # steady load: new versions at `rate`/s, latency from commit to the receiver's PUT
+            held = httpx.get(rurl + "/_state", timeout=30).json()["held"]
+            targets = [v for k, v in held.items() if k.startswith("AllergyIntolerance/")]
+            commits: dict[tuple[str, str], float] = {}
+            lock = threading.Lock()
+            threads = 4
+            per_thread = rate / threads
+            stop_at = time.monotonic() + steady_s
+
+            def load(k: int) -> None:
+                i = 0
+                nxt = time.monotonic()
+                while time.monotonic() < stop_at:
+                    res = targets[(k + i * threads) % len(targets)]
+                    with hub.store.transaction() as s:
+                        st, _ = hub.store.update(s, {**res, "note": [{"text": f"bench {k}-{i}"}]})
+                    committed = time.time()
+                    hub.wake()
+                    with lock:
+                        commits[(f"AllergyIntolerance/{st.rid}", str(st.vid))] = committed
+                    i += 1
+                    nxt += 1.0 / per_thread
+                    time.sleep(max(0.0, nxt - time.monotonic()))
+
+            pool = [threading.Thread(target=load, args=(k,)) for k in range(threads)]
+            for th in pool:
+                th.start()
+            for th in pool:
+                th.join()
+            _wait_empty(hub, 600)
+            log = httpx.get(rurl + "/_state", timeout=30).json()["log"]
+            latencies = []
+            for e in log:
+                key = (e["path"].strip("/"), e.get("version"))
+                if e["method"] == "PUT" and key in commits:
+                    latencies.append((e["t"] - commits.pop(key)) * 1000.0)
+            offered = (len(latencies) + len(commits)) / steady_s
+            figures.append(("commit_to_receiver_p99_ms", _p99(latencies), f"ms (offered {offered:.0f} resources/s, 2 workers; superseded versions excluded)"))
+        finally:
+            for p in workers:
+                p.kill()
+                p.wait(10)
+            stop(recv)
+            hub.store.engine.dispose()
+    return figures
