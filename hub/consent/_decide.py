@@ -37,6 +37,9 @@ def decide(policy: PatientPolicy, resource: dict[str, Any], requester: Requester
     permitted (`patient-demographics`) with `mask=True` when it is labelled `sekretessmarkering` or
     `skyddadFolkbokforing` (any system) or the policy was compiled with `patient_protected`.
     `emergency` is True for every decision made under purpose ETREAT (to be audited as emergency access).
+    Fail-closed additions to the rule text: purposes other than TREAT/ETREAT/HQUALIMP deny
+    (`unsupported-purpose`); TREAT/ETREAT without care giver and care unit deny (`unknown-requester`);
+    a block covers information whose source care unit *or* care giver is the blocked Organization.
     """
     try:
         return _emergency(_decide(policy, resource, requester, timestamp(now)), requester)

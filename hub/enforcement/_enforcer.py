@@ -53,11 +53,12 @@ class Enforcer:
         consents = [st.resource for st in found]
         orgs: dict[str, dict[str, Any]] = {}
         for consent in consents:
-            for ref in _references(consent):
-                if ref.startswith("Organization/") and ref not in orgs:
-                    org = self.store.read_optional(s, "Organization", ref.split("/", 1)[1])
-                    if org is not None:
-                        orgs[ref] = org.resource
+            for ref in _references(consent):  # actors: Organizations and Practitioners, matched by identifier
+                if ref.startswith(("Organization/", "Practitioner/")) and ref not in orgs:
+                    rtype, _, rid = ref.partition("/")
+                    found = self.store.read_optional(s, rtype, rid)
+                    if found is not None:
+                        orgs[ref] = found.resource
         patient = self.store.read_optional(s, "Patient", patient_id)
         protected = patient is not None and _is_protected(patient.resource)
         return compile_policy(consents, orgs, patient_protected=protected)

@@ -49,36 +49,38 @@ def _deletion_visible(hub: Hub, s: Session, caller: Caller, rtype: str, rid: str
     return NotFound(f"{rtype}/{rid} is not known")
 
 
-def read(hub: Hub, caller: Caller, rtype: str, rid: str, base: str = "") -> Result:
-    caller.require(rtype, "r")
-    with hub.store.transaction() as s:
-        try:
-            st = hub.store.read(s, rtype, rid)
-        except Gone:
-            gone = _deletion_visible(hub, s, caller, rtype, rid)
-        else:
-            gone = None
-            body = released(hub, s, caller, st)
-    if gone is not None:
-        raise gone
+def _read_version(hub: Hub, s: Session, caller: Caller, rtype: str, rid: str, vid: int | None, base: str) -> Result | FhirError:
+    """The current (or a given) version as the caller may see it, or the error to answer with. The error is
+    returned, not raised, so callers can raise it after commit and keep the denial's AuditEvent."""
+    try:
+        st = hub.store.read(s, rtype, rid) if vid is None else hub.store.vread(s, rtype, rid, vid)
+    except Gone:
+        return _deletion_visible(hub, s, caller, rtype, rid, vid)
+    body = released(hub, s, caller, st)
     if body is None:
-        raise _withheld(st)
+        return _withheld(st)
     h = headers_for(st, base)
     h.pop("Location")
     return Result(200, body, h)
+
+
+def read(hub: Hub, caller: Caller, rtype: str, rid: str, base: str = "") -> Result:
+    caller.require(rtype, "r")
+    with hub.store.transaction() as s:
+        result = _read_version(hub, s, caller, rtype, rid, None, base)
+    if isinstance(result, FhirError):
+        raise result
+    return result
 
 
 def read_in(hub: Hub, s: Session, caller: Caller, rtype: str, rid: str, base: str = "") -> Result:
     """`read` inside an open store transaction (a transaction Bundle's GET entries: a failure rolls back
     the whole Bundle, including the AuditEvent of a withheld read)."""
     caller.require(rtype, "r")
-    st = hub.store.read(s, rtype, rid)
-    body = released(hub, s, caller, st)
-    if body is None:
-        raise _withheld(st)
-    h = headers_for(st, base)
-    h.pop("Location")
-    return Result(200, body, h)
+    result = _read_version(hub, s, caller, rtype, rid, None, base)
+    if isinstance(result, FhirError):
+        raise result
+    return result
 
 
 def vread(hub: Hub, caller: Caller, rtype: str, rid: str, vid: str, base: str = "") -> Result:
@@ -86,20 +88,10 @@ def vread(hub: Hub, caller: Caller, rtype: str, rid: str, vid: str, base: str = 
     if not vid.isdigit():
         raise NotFound(f"{rtype}/{rid}/_history/{vid} is not known")
     with hub.store.transaction() as s:
-        try:
-            st = hub.store.vread(s, rtype, rid, int(vid))
-        except Gone:
-            gone = _deletion_visible(hub, s, caller, rtype, rid, int(vid))
-        else:
-            gone = None
-            body = released(hub, s, caller, st)
-    if gone is not None:
-        raise gone
-    if body is None:
-        raise _withheld(st)
-    h = headers_for(st, base)
-    h.pop("Location")
-    return Result(200, body, h)
+        result = _read_version(hub, s, caller, rtype, rid, int(vid), base)
+    if isinstance(result, FhirError):
+        raise result
+    return result
 
 
 def _parse_if_match(value: str | None) -> int | None:

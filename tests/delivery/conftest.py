@@ -211,8 +211,8 @@ class Env:
             r = self.http.post(self.hub_url + "/ingest/rivta-alert", content=doc, headers={"Content-Type": "application/xml"})
             assert r.status_code == 201, r.text
             for e in r.json()["entry"]:
-                loc = e["response"]["location"].split("/_history")[0]
-                if loc.startswith("AllergyIntolerance/"):
+                loc = (e.get("response", {}).get("location") or "").split("/_history")[0]
+                if loc.startswith("AllergyIntolerance/"):  # an existing Patient comes back without a location
                     refs.append(loc)
         return refs
 

@@ -38,11 +38,14 @@ def test_500_forever_dead_letters_then_replay_delivers(env, docs):
     assert "error" not in _subscription(env, sub_id)
 
 
-def test_4xx_dead_letters_at_once_with_outcome(env, docs):
+def test_4xx_dead_letter_then_retry_after_hold(env, docs):
+    """A 4xx dead-letters at once with the receiver's OperationOutcome; then a 429 with Retry-After holds
+    the whole subscriber back (new changes included) for that long."""
     env.control(status=422, count=1)
     env.start_worker()
     sub_id = env.subscribe()
-    refs = env.ingest(docs(3, 3))
+    batch = docs(6, 6)
+    refs = env.ingest(batch[:3])
     env.wait_for("the rest delivered", lambda: len(set(refs) & set(env.received()["held"])) == len(refs) - 1)
     summary = env.wait_idle()
     assert summary["dead_letters"] == 1
@@ -55,19 +58,14 @@ def test_4xx_dead_letters_at_once_with_outcome(env, docs):
     page = env.http.get(env.hub_url + "/admin")
     assert page.status_code == 200 and "injected 422" in page.text and "Dead letters" in page.text
 
-
-def test_retry_after_holds_the_subscriber_back(env, docs):
-    env.control(status=429, count=1, retry_after=2)
-    env.start_worker()
-    env.subscribe()
-    batch = docs(3, 3)
-    refs = env.ingest(batch[:1])
+    env.control(status=429, count=1, retry_after=2, reset=True)
+    refs = env.ingest(batch[3:4])
     env.wait_for("the refusal", lambda: any(e["status"] == 429 for e in env.received()["log"]))
-    refs += env.ingest(batch[1:])  # new changes during the hold must wait too
+    refs += env.ingest(batch[4:])  # new changes during the hold must wait too
     env.wait_for("all delivered", lambda: set(refs) <= set(env.received()["held"]), timeout=30)
     log = env.received()["log"]
     refused = next(e for e in log if e["status"] == 429)
     after = [e["t"] - refused["t"] for e in log if e["t"] > refused["t"]]
     assert after and all(dt >= 1.9 for dt in after)  # base backoff is 0.05 s: only Retry-After explains it
     assert any(e["path"].strip("/") == refused["path"].strip("/") and e["status"] in (200, 201) for e in log)
-    assert env.wait_idle()["dead_letters"] == 0
+    assert env.wait_idle()["dead_letters"] == 1

@@ -10,7 +10,7 @@ def test_receiver_down_then_back(env, docs):
     env.start_workers(2)
     env.subscribe()
     env.stop_receiver()
-    refs = env.ingest(docs(10, 5))
+    refs = env.ingest(docs(10, 10))
     time.sleep(1.5)  # several failed attempts (connection refused) with backoff
     assert env.admin("summary")["queue_depth"] > 0
     env.start_receiver()  # same port, empty state
@@ -24,11 +24,11 @@ def test_receiver_down_then_back(env, docs):
 
 
 
-def test_inprocess_worker_without_broker(workdir, database_url, redis_client, docs):
-    """The embedded default: no broker, `serve` delivers in-process with the same claim/retry machinery."""
+def test_inprocess_worker_without_broker(workdir, redis_client, docs):
+    """The embedded default (SQLite, no broker): `serve` delivers in-process with the same machinery."""
     from conftest import Env
 
-    env = Env(workdir, database_url, redis_client)
+    env = Env(workdir, f"sqlite:///{workdir / 'hub.db'}", redis_client)
     del env.env["KNUTPUNKT_BROKER_URL"]
     try:
         env.start_receiver()
