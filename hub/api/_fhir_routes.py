@@ -94,9 +94,21 @@ async def search_post(rtype: str, request: Request, caller: Caller = Depends(bea
 
 @router.post("/fhir/{rtype}")
 async def create_endpoint(rtype: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    _type(rtype)  # an unknown type is 404 whatever the body
     body = await _body(request)
     hub = request.app.state.hub
     result = create(hub, caller, _type(rtype), body, if_none_exist=request.headers.get("if-none-exist"), base=_base(request))
+    return fhir_response(request, result)
+
+
+@router.put("/fhir/{rtype}")
+async def conditional_update_endpoint(rtype: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    from hub.interactions._conditional import conditional_update
+
+    _type(rtype)
+    body = await _body(request)
+    result = conditional_update(request.app.state.hub, caller, _type(rtype), _pairs(request), body,
+                                if_match=request.headers.get("if-match"), base=_base(request))
     return fhir_response(request, result)
 
 
@@ -115,6 +127,7 @@ def read_endpoint(rtype: str, rid: str, request: Request, caller: Caller = Depen
 
 @router.put("/fhir/{rtype}/{rid}")
 async def update_endpoint(rtype: str, rid: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
+    _type(rtype)
     body = await _body(request)
     result = update(request.app.state.hub, caller, _type(rtype), rid, body, if_match=request.headers.get("if-match"), base=_base(request))
     return fhir_response(request, result)

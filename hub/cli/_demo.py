@@ -141,7 +141,5 @@ def demo(keep: bool = typer.Option(False, help="keep the temporary directory and
 
 def _pending(client: httpx.Client) -> bool:
     text = client.get("/metrics").text
-    for line in text.splitlines():
-        if line.startswith('knutpunkt_deliveries{status="pending"}'):
-            return float(line.split()[-1]) > 0
-    return False
+    unfinished = ('knutpunkt_deliveries{status="pending"}', 'knutpunkt_deliveries{status="sending"}')
+    return any(float(line.split()[-1]) > 0 for line in text.splitlines() if line.startswith(unfinished))

@@ -87,6 +87,30 @@ class Enforcer:
         return targets.pop() if len(targets) == 1 else _UNKNOWN
 
     # -- deciding ------------------------------------------------------------------------------
+    def decisions(self, s: Session, items: Iterable[Stored], requester: Requester, now: datetime | None = None) -> list[Decided]:
+        """Decide every item without auditing (a dry run, or the first half of `filter`). Non-clinical
+        types get no decision; patient data whose patient cannot be told apart is denied (fail closed)."""
+        now = now or datetime.now(UTC)
+        policies: dict[str | None, Any] = {}
+        out: list[Decided] = []
+        for st in items:
+            if st.rtype in NON_CLINICAL_TYPES:
+                out.append(Decided(st, None, None))
+                continue
+            pid: str | None = None
+            try:
+                pid = st.rid if st.rtype == "Patient" else self._patient_id(s, st)
+                if pid == _UNKNOWN:  # patient data whose patient cannot be determined: never released
+                    out.append(Decided(st, None, _NO_PATIENT))
+                    continue
+                if pid not in policies:
+                    policies[pid] = self._policy(s, pid)
+                decision = decide(policies[pid], st.resource, requester, now)
+            except Exception:  # fail closed: anything unexpected denies
+                decision = _ERROR
+            out.append(Decided(st, pid, decision))
+        return out
+
     def filter(
         self,
         s: Session,
@@ -97,31 +121,17 @@ class Enforcer:
         audit: bool = True,
         now: datetime | None = None,
     ) -> list[Released]:
-        """Released resources among `items`, in order; every decision is audited in `s`."""
+        """Released resources among `items`, in order; every decision is audited in `s` (one batch)."""
         now = now or datetime.now(UTC)
-        policies: dict[str | None, Any] = {}
+        decided = self.decisions(s, items, requester, now)
+        if audit:
+            self.audit_many(s, [(d.decision, d.patient_id, d.stored.ref) for d in decided if d.decision is not None], requester, action, now)
         out: list[Released] = []
-        for st in items:
-            if st.rtype in NON_CLINICAL_TYPES:
-                out.append(Released(st, st.resource, None))
-                continue
-            try:
-                pid = st.rid if st.rtype == "Patient" else self._patient_id(s, st)
-                if pid == _UNKNOWN:  # patient data whose patient cannot be determined: never released
-                    decision = Decision(permit=False, rule="no-patient", consent_ids=(), emergency=False, mask=False)
-                    if audit:
-                        self.audit(s, decision, requester, None, st.ref, action, now)
-                    continue
-                if pid not in policies:
-                    policies[pid] = self._policy(s, pid)
-                decision = decide(policies[pid], st.resource, requester, now)
-            except Exception:  # fail closed: anything unexpected denies
-                pid = None
-                decision = Decision(permit=False, rule="error", consent_ids=(), emergency=False, mask=False)
-            if audit:
-                self.audit(s, decision, requester, pid, st.ref, action, now)
-            if decision.permit:
-                out.append(Released(st, mask(st.resource) if decision.mask else st.resource, decision))
+        for d in decided:
+            if d.decision is None:
+                out.append(Released(d.stored, d.stored.resource, None))
+            elif d.decision.permit:
+                out.append(Released(d.stored, mask(d.stored.resource) if d.decision.mask else d.stored.resource, d.decision))
         return out
 
     def decide_one(self, s: Session, st: Stored, requester: Requester, *, action: str, now: datetime | None = None) -> Released | None:
@@ -130,25 +140,54 @@ class Enforcer:
 
     # -- audit ---------------------------------------------------------------------------------
     def audit(self, s: Session, decision: Decision, requester: Requester, patient_id: str | None, entity_ref: str | None, action: str, now: datetime) -> None:
+        """Audit one decision (see `audit_many`)."""
+        self.audit_many(s, [(decision, patient_id, entity_ref)], requester, action, now)
+
+    def audit_many(self, s: Session, decided: list[tuple[Decision, str | None, str | None]], requester: Requester, action: str, now: datetime) -> None:
+        """One AuditEvent per (decision, patient id, resource reference), appended to the hash chain and
+        written in `s` in one batch."""
+        if not decided:
+            return
         from hub.audit import GENESIS_HASH, build_audit_event, chain_hash
 
-        event = build_audit_event(
-            decision=decision,
-            requester=requester,
-            patient_ref=f"Patient/{patient_id}" if patient_id else "",
-            entity_ref=entity_ref,
-            action=action,
-            source=self.source,
-            now=now,
-        )
-        event["entity"] = [e for e in event.get("entity", []) if (e.get("what") or {}).get("reference")]
-        event["id"] = str(uuid.uuid4())
-        stored = self.store.insert_new(s, event)
+        events = []
+        for decision, patient_id, entity_ref in decided:
+            event = build_audit_event(
+                decision=decision,
+                requester=requester,
+                patient_ref=f"Patient/{patient_id}" if patient_id else "",
+                entity_ref=entity_ref,
+                action=action,
+                source=self.source,
+                now=now,
+            )
+            event["entity"] = [e for e in event.get("entity", []) if (e.get("what") or {}).get("reference")]
+            event["id"] = str(uuid.uuid4())
+            events.append(event)
+        stored = self.store.insert_many_new(s, events)
         if self.store.is_postgres:  # serialise chain appends across processes
             s.execute(text("SELECT pg_advisory_xact_lock(7710001)"))
         chain = AuditLink.__table__  # type: ignore[attr-defined]
         prev = s.execute(select(chain.c.hash).order_by(chain.c.seq.desc()).limit(1)).scalar() or GENESIS_HASH
-        s.execute(insert(chain).values(event_id=stored.rid, prev_hash=prev, hash=chain_hash(prev, stored.resource)))
+        links = []
+        for st in stored:
+            h = chain_hash(prev, st.resource)
+            links.append({"event_id": st.rid, "prev_hash": prev, "hash": h})
+            prev = h
+        s.execute(insert(chain), links)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One item's decision: None for non-clinical types (not decided)."""
+
+    stored: Stored
+    patient_id: str | None
+    decision: Decision | None
+
+
+_NO_PATIENT = Decision(permit=False, rule="no-patient", consent_ids=(), emergency=False, mask=False)
+_ERROR = Decision(permit=False, rule="error", consent_ids=(), emergency=False, mask=False)
 
 
 def _references(node: Any) -> Iterable[str]:

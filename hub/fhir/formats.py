@@ -70,6 +70,8 @@ def parse_xml(data: bytes) -> dict[str, Any]:
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (None, None)
         raise InvalidInput("invalid XML", [Issue("fatal", "structure", f"invalid XML: {exc.msg}", (), line, col)]) from exc
+    if root.getroottree().docinfo.doctype:  # a DOCTYPE the byte check missed (late, or in UTF-16)
+        raise InvalidInput("DOCTYPE not allowed", [Issue("fatal", "security", "XML with a DOCTYPE or entity declaration is refused", ())])
     qname = etree.QName(root)
     if qname.namespace != "http://hl7.org/fhir":
         raise InvalidInput("not FHIR XML", [Issue("fatal", "structure", f"root element must be in the FHIR namespace, got {qname.namespace!r}", (qname.localname,), root.sourceline)])

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from hub.consent import Decision, Requester
-from hub.enforcement import NON_CLINICAL_TYPES, Enforcer
+from hub.enforcement import NON_CLINICAL_TYPES
 from hub.fhir.errors import InvalidInput, Issue, NotFound
 from hub.interactions._context import Caller, Result
 from hub.store import ResourceVersion, Stored, normalise_reference
@@ -25,19 +25,6 @@ from hub.wiring import Hub
 
 HSA_SYSTEM = "urn:oid:1.2.752.29.4.19"
 _KNOWN = frozenset({"patient", "careGiver", "careUnit", "practitioner", "purpose", "recipient", "resource"})
-
-
-class _DryRun(Enforcer):
-    """The hub's enforcer with its audit step replaced by recording the decision (no AuditEvent)."""
-
-    def __init__(self, enforcer: Enforcer) -> None:
-        super().__init__(enforcer.store, enforcer.source)
-        self.decisions: dict[str, Decision] = {}
-
-    def audit(self, s: Session, decision: Decision, requester: Requester, patient_id: str | None,
-              entity_ref: str | None, action: str, now: datetime) -> None:
-        if entity_ref is not None:
-            self.decisions[entity_ref] = decision
 
 
 def evaluate(hub: Hub, caller: Caller, parameters: dict[str, Any], now: datetime | None = None) -> Result:
@@ -55,9 +42,8 @@ def evaluate(hub: Hub, caller: Caller, parameters: dict[str, Any], now: datetime
             items = [_named_resource(hub, s, args, patient_id)]
         else:
             items = [patient, *_patient_resources(s, patient_id)]
-        dry = _DryRun(hub.enforcer)
-        released = {r.stored.ref: r for r in dry.filter(s, items, requester, action="R", audit=True, now=now)}
-    results = [_result(st, dry.decisions.get(st.ref), st.ref in released) for st in items]
+        decided = hub.enforcer.decisions(s, items, requester, now)  # a dry run: nothing is audited
+    results = [_result(d.stored, d.decision, d.decision is not None and d.decision.permit) for d in decided]
     return Result(200, {"resourceType": "Parameters", "parameter": results})
 
 

@@ -68,25 +68,29 @@ class DeliveryWorker:
         results: dict[int, str] = {}
         work: list[tuple[int, str, Route | None, Plan | None, DeliveryError | None]] = []
         with self.store.transaction() as s:
-            rows = s.execute(select(Delivery).where(Delivery.pk.in_(pks)).order_by(Delivery.pk)).scalars().all()
-            requesters: dict[str, Requester] = {}
-            for row in rows:
-                if row.status != "sending":
-                    results[row.pk] = "skipped"
-                    continue
-                route = self.routes.get(s, row.subscription_id)
-                try:
-                    with s.begin_nested():
-                        requester = None
-                        if route is not None:
-                            if route.id not in requesters:
-                                requesters[route.id] = requester_for(self.store, s, route)
-                            requester = requesters[route.id]
-                        plan = plan_delivery(self.store, self.enforcer, s, row, route, requester)
-                    work.append((row.pk, row.subscription_id, route, plan, None))
-                except Exception as exc:  # cannot decide → deliver nothing now, retry later (fail closed)
-                    log.exception("planning delivery %s failed", row.pk)
-                    work.append((row.pk, row.subscription_id, route, None, DeliveryError(f"could not plan delivery: {exc}")))
+            routes = {r.id: r for r in self.routes.active(s)}  # one generation check per batch
+        requesters: dict[str, Requester] = {}
+        # One short transaction per row: the audit chain's lock (PostgreSQL) is held for one plan, not a batch.
+        for pk in sorted(pks):
+            route = None
+            try:
+                with self.store.transaction() as s:
+                    row = s.get(Delivery, pk)
+                    if row is None or row.status != "sending":
+                        results[pk] = "skipped"
+                        continue
+                    sub_id = row.subscription_id
+                    route = routes.get(sub_id)
+                    requester = None
+                    if route is not None:
+                        if route.id not in requesters:
+                            requesters[route.id] = requester_for(self.store, s, route)
+                        requester = requesters[route.id]
+                    plan = plan_delivery(self.store, self.enforcer, s, row, route, requester)
+                work.append((pk, sub_id, route, plan, None))
+            except Exception as exc:  # cannot decide → deliver nothing now, retry later (fail closed)
+                log.exception("planning delivery %s failed", pk)
+                work.append((pk, "", route, None, DeliveryError(f"could not plan delivery: {exc}")))
         sendable = [w for w in work if w[3] is not None and w[3].outcome != "cancelled" and w[3].requests]
         errors = dict(zip([w[0] for w in sendable], self._send_all([(w[2], w[3]) for w in sendable]), strict=True))
         outcomes = [(pk, sub, route, plan, err or errors.get(pk)) for pk, sub, route, plan, err in work]

@@ -128,6 +128,30 @@ class Store:
         """Store a resource whose id is fresh (a new uuid the caller made): no look-up of a current version."""
         return self._write(s, resource, None)
 
+    def insert_many_new(self, s: Session, resources: list[dict[str, Any]]) -> list[Stored]:
+        """Store resources with fresh ids in one batch (audit events): one INSERT per table."""
+        now = utcnow()
+        stamp = fhir_instant(now)
+        stored: list[Stored] = []
+        versions: list[dict[str, Any]] = []
+        index: list[dict[str, Any]] = []
+        for resource in resources:
+            rtype, rid = resource["resourceType"], resource["id"]
+            body = {"resourceType": rtype, "id": rid, "meta": {**(resource.get("meta") or {}), "versionId": "1", "lastUpdated": stamp}}
+            body.update({k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")})
+            versions.append({"rtype": rtype, "rid": rid, "vid": 1, "last_updated": now, "deleted": False, "current": True,
+                             "patient_id": patient_of(body), "content": orjson.dumps(body).decode()})
+            index.extend({"rtype": rtype, "rid": rid, "param": p, "system": sy, "value": v} for p, sy, v in index_rows(body))
+            stored.append(Stored(rtype, rid, 1, now, False, body))
+        if versions:
+            s.execute(insert(_RV), versions)
+        if index:
+            s.execute(insert(_SI), index)
+        for st in stored:
+            for fn in self._listeners:
+                fn(s, st, None)
+        return stored
+
     def update(self, s: Session, resource: dict[str, Any], *, if_match: int | None = None) -> tuple[Stored, bool]:
         """Update (or create with the client's id). Returns (stored, created)."""
         rtype, rid = resource["resourceType"], resource.get("id")

@@ -305,3 +305,23 @@ def test_system_history_keeps_consents_and_audit_events_from_wildcard_scopes(api
     assert {e["fullUrl"].rsplit("/", 2)[-2] for e in wildcard["entry"]} == {"Patient"}
     named = client.get("/fhir/_history", headers=auth("system/*.rs system/Consent.r system/AuditEvent.r")).json()
     assert {"Patient", "Consent", "AuditEvent"} <= {e["fullUrl"].rsplit("/", 2)[-2] for e in named["entry"]}
+
+
+# --- conditional update (http.html#cond-update) ---------------------------------------------------------
+
+def test_conditional_update_creates_updates_and_refuses_ambiguity(api, patient_body):
+    url = "/fhir/Patient?identifier=http://electronichealth.se/identifier/personnummer|196101182803"
+    created = api.put(url, json=patient_body("196101182803"))
+    assert created.status_code == 201, created.text
+    rid = created.json()["id"]
+    updated = api.put(url, json=patient_body("196101182803", gender="female"))
+    assert updated.status_code == 200 and updated.json()["id"] == rid and updated.headers["etag"] == 'W/"2"'
+    assert_outcome(api.put(url, json={**patient_body("196101182803"), "id": "someone-else"}), 400)
+    _create_patient(api, patient_body, pnr="196101182803")
+    assert_outcome(api.put(url, json=patient_body("196101182803", gender="male")), 412)
+    assert api.get(f"/fhir/Patient/{rid}").json()["gender"] == "female"
+
+
+def test_conditional_update_needs_criteria_and_known_parameters(api, patient_body):
+    assert_outcome(api.put("/fhir/Patient", json=patient_body()), 400)
+    assert_outcome(api.put("/fhir/Patient?shoe=42", json=patient_body()), 400)

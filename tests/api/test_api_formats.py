@@ -150,8 +150,12 @@ def test_xml_with_wrong_structure_is_400(api):
         b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n'
         b'<Patient xmlns="http://hl7.org/fhir"><gender value="&lol2;"/></Patient>',
         b'<?xml version="1.0"?>\n<!doctype Patient SYSTEM "http://127.0.0.1:9/evil.dtd">\n<Patient xmlns="http://hl7.org/fhir"/>',
+        b'<?xml version="1.0"?>\n<!--' + b" " * 5000 + b'-->\n<!DOCTYPE Patient SYSTEM "http://127.0.0.1:9/x.dtd">\n'
+        b'<Patient xmlns="http://hl7.org/fhir"><gender value="male"/></Patient>',
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "male">]>'
+        '<Patient xmlns="http://hl7.org/fhir"><gender value="&a;"/></Patient>'.encode("utf-16"),
     ],
-    ids=["xxe", "billion-laughs", "external-dtd"],
+    ids=["xxe", "billion-laughs", "external-dtd", "late-doctype", "utf16-doctype"],
 )
 def test_xml_doctype_and_entities_are_refused(api, body):
     r = api.post("/fhir/Patient", content=body, headers={"Content-Type": "application/fhir+xml"})

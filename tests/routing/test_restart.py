@@ -16,10 +16,12 @@ EXAMPLE = examples_dir() / "rivta" / "GetAlertInformation-195009072553-amoxicill
 
 
 def _pending(hub_url: str) -> float:
+    """Deliveries not finished yet: waiting (pending) or leased by a worker (sending)."""
+    total = 0.0
     for line in httpx.get(hub_url + "/metrics").text.splitlines():
-        if line.startswith('knutpunkt_deliveries{status="pending"}'):
-            return float(line.split()[-1])
-    return 0.0
+        if line.startswith(('knutpunkt_deliveries{status="pending"}', 'knutpunkt_deliveries{status="sending"}')):
+            total += float(line.split()[-1])
+    return total
 
 
 def test_pending_deliveries_survive_restart_and_are_delivered_once(tmp_path: Path) -> None:

@@ -1,0 +1,102 @@
+"""Outbox rows commit with the change; claims take only queue heads, lease them, and never hand one row or
+two rows of one (subscriber, patient) queue to two claimers at once. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from hub.routing._claim import claim_due
+from hub.settings import Settings
+from hub.store import Delivery, utcnow
+from hub.wiring import build_hub
+
+SUB = {"resourceType": "Subscription", "id": "reg", "status": "active", "reason": "test", "criteria": "AllergyIntolerance",
+       "channel": {"type": "rest-hook", "endpoint": "http://127.0.0.1:9/unused"}}
+
+
+@pytest.fixture
+def hub(database_url: str, workdir: Path):
+    h = build_hub(Settings(database_url=database_url, key_file=str(workdir / "key.pem")))
+    with h.store.transaction() as s:
+        h.store.update(s, SUB)
+    yield h
+    h.store.engine.dispose()
+
+
+def _allergy(rid: str, patient: str, note: str = "") -> dict:
+    return {"resourceType": "AllergyIntolerance", "id": rid, "patient": {"reference": f"Patient/{patient}"}, "note": [{"text": note or rid}]}
+
+
+def _write(hub, *resources: dict) -> None:
+    with hub.store.transaction() as s:
+        for r in resources:
+            hub.store.update(s, r)
+
+
+def _rows(hub) -> list[Delivery]:
+    with hub.store.transaction() as s:
+        return list(s.execute(select(Delivery).order_by(Delivery.pk)).scalars())
+
+
+def test_rows_commit_and_roll_back_with_the_change(hub):
+    with pytest.raises(RuntimeError), hub.store.transaction() as s:
+        hub.store.update(s, _allergy("a1", "p1"))
+        raise RuntimeError("the interaction failed")
+    assert _rows(hub) == []
+    _write(hub, _allergy("a1", "p1"))
+    (row,) = _rows(hub)
+    assert (row.subscription_id, row.rtype, row.rid, row.patient_id, row.status) == ("reg", "AllergyIntolerance", "a1", "p1", "pending")
+
+
+def test_newer_version_supersedes_and_keeps_backoff(hub):
+    _write(hub, _allergy("a1", "p1"))
+    later = utcnow() + timedelta(seconds=60)
+    with hub.store.transaction() as s:
+        s.execute(update(Delivery).values(attempts=3, next_attempt_at=later))
+    _write(hub, _allergy("a1", "p1", "v2"))
+    old, new = _rows(hub)
+    assert old.status == "superseded" and new.status == "pending" and new.vid == 2
+    assert new.attempts == 3 and abs((new.next_attempt_at.replace(tzinfo=later.tzinfo) - later).total_seconds()) < 1
+
+
+def test_claims_only_queue_heads_with_a_lease(hub):
+    _write(hub, _allergy("a1", "p1"))
+    _write(hub, _allergy("a2", "p1"))
+    _write(hub, _allergy("b1", "p2"))
+    lease = timedelta(seconds=30)
+    first = claim_due(hub.store, 10, lease)
+    rows = {r.pk: r for r in _rows(hub)}
+    assert sorted(rows[pk].rid for pk in first) == ["a1", "b1"]  # a2 waits behind a1 (same patient)
+    assert all(rows[pk].status == "sending" for pk in first)
+    assert claim_due(hub.store, 10, lease) == []  # leased heads block their queues
+    with hub.store.transaction() as s:  # the worker holding a1 crashed: its lease runs out
+        s.execute(update(Delivery).where(Delivery.rid == "a1").values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    again = claim_due(hub.store, 10, lease)
+    assert [rows[pk].rid for pk in again] == ["a1"]
+
+
+def test_concurrent_claimers_never_share_a_row_or_a_queue(hub):
+    for p in range(12):
+        _write(hub, *[_allergy(f"r{p}-{i}", f"p{p}") for i in range(3)])
+    claimed: list[list[int]] = []
+    lock = threading.Lock()
+
+    def claimer() -> None:
+        got = claim_due(hub.store, 5, timedelta(seconds=30))
+        with lock:
+            claimed.append(got)
+
+    threads = [threading.Thread(target=claimer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    pks = [pk for c in claimed for pk in c]
+    assert len(pks) == len(set(pks)) == 12  # every patient's head once, nobody twice
+    rows = {r.pk: r for r in _rows(hub)}
+    assert len({rows[pk].patient_id for pk in pks}) == 12
