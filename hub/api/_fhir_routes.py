@@ -10,7 +10,7 @@ from starlette.routing import Match
 
 from hub.api._auth import bearer
 from hub.api._responses import fhir_response
-from hub.fhir.errors import MethodNotAllowed, NotFound, Unprocessable
+from hub.fhir.errors import InvalidInput, Issue, MethodNotAllowed, NotFound, Unprocessable
 from hub.fhir.formats import parse_body
 from hub.interactions import (
     Caller,
@@ -65,6 +65,18 @@ def _none_match(header: str | None, etag: str | None) -> bool:
     return any(t.strip() == "*" or t.strip().removeprefix("W/") == ours for t in header.split(","))
 
 
+def _history_count(request: Request) -> int:
+    """History takes `_count` (newest first, at most 1000); `_since`, `_at` and paging are not supported: 400."""
+    count = 100
+    for name, value in _pairs(request):
+        if name == "_count" and value.isdigit():
+            count = min(int(value), 1000)
+        else:
+            raise InvalidInput(f"unsupported history parameter {name}={value!r}",
+                               [Issue("error", "not-supported", f"history supports only _count, not {name!r}", (name,))])
+    return count
+
+
 def _pairs(request: Request) -> list[tuple[str, str]]:
     return [(k, v) for k, v in request.query_params.multi_items() if k not in ("_format", "_pretty")]
 
@@ -77,7 +89,7 @@ async def bundle_endpoint(request: Request, caller: Caller = Depends(bearer)) ->
 
 @router.get("/fhir/_history")
 def system_history(request: Request, caller: Caller = Depends(bearer)) -> Response:
-    return fhir_response(request, history(request.app.state.hub, caller, None, None, base=_base(request)))
+    return fhir_response(request, history(request.app.state.hub, caller, None, None, count=_history_count(request), base=_base(request)))
 
 
 @router.get("/fhir/{rtype}")
@@ -114,7 +126,7 @@ async def conditional_update_endpoint(rtype: str, request: Request, caller: Call
 
 @router.get("/fhir/{rtype}/_history")
 def type_history(rtype: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
-    return fhir_response(request, history(request.app.state.hub, caller, _type(rtype), None, base=_base(request)))
+    return fhir_response(request, history(request.app.state.hub, caller, _type(rtype), None, count=_history_count(request), base=_base(request)))
 
 
 @router.get("/fhir/{rtype}/{rid}")
@@ -143,7 +155,7 @@ def delete_endpoint(rtype: str, rid: str, request: Request, caller: Caller = Dep
 
 @router.get("/fhir/{rtype}/{rid}/_history")
 def instance_history(rtype: str, rid: str, request: Request, caller: Caller = Depends(bearer)) -> Response:
-    return fhir_response(request, history(request.app.state.hub, caller, _type(rtype), rid, base=_base(request)))
+    return fhir_response(request, history(request.app.state.hub, caller, _type(rtype), rid, count=_history_count(request), base=_base(request)))
 
 
 @router.get("/fhir/{rtype}/{rid}/_history/{vid}")

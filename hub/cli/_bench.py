@@ -16,6 +16,7 @@ Figure = tuple[str, float, str]
 # Modules with `run_bench(quick: bool) -> list[Figure]`, each owned by its package.
 SUITES = [
     "hub.bench.pipeline",
+    "hub.bench.read_filter",
     "hub.validation._bench",
     "hub.terminology._bench",
     "hub.consent._bench",

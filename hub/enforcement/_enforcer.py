@@ -125,14 +125,12 @@ class Enforcer:
         now = now or datetime.now(UTC)
         decided = self.decisions(s, items, requester, now)
         if audit:
-            self.audit_many(s, [(d.decision, d.patient_id, d.stored.ref) for d in decided if d.decision is not None], requester, action, now)
-        out: list[Released] = []
-        for d in decided:
-            if d.decision is None:
-                out.append(Released(d.stored, d.stored.resource, None))
-            elif d.decision.permit:
-                out.append(Released(d.stored, mask(d.stored.resource) if d.decision.mask else d.stored.resource, d.decision))
-        return out
+            self.audit_decided(s, decided, requester, action, now)
+        return [r for r in map(release, decided) if r is not None]
+
+    def audit_decided(self, s: Session, decided: list[Decided], requester: Requester, action: str, now: datetime) -> None:
+        """Audit the decisions `decisions()` made (non-clinical items carry none and are skipped)."""
+        self.audit_many(s, [(d.decision, d.patient_id, d.stored.ref) for d in decided if d.decision is not None], requester, action, now)
 
     def decide_one(self, s: Session, st: Stored, requester: Requester, *, action: str, now: datetime | None = None) -> Released | None:
         released = self.filter(s, [st], requester, action=action, now=now)
@@ -144,24 +142,34 @@ class Enforcer:
         self.audit_many(s, [(decision, patient_id, entity_ref)], requester, action, now)
 
     def audit_many(self, s: Session, decided: list[tuple[Decision, str | None, str | None]], requester: Requester, action: str, now: datetime) -> None:
-        """One AuditEvent per (decision, patient id, resource reference), appended to the hash chain and
-        written in `s` in one batch."""
+        """Audit decisions in one batch: one AuditEvent per patient and identical decision (outcome, rule,
+        deciding Consents, emergency) of this request, naming every resource it covered as an entity (as
+        IHE BALP does for a query). Every decision is recorded; a 100-resource search is a few events."""
         if not decided:
             return
         from hub.audit import GENESIS_HASH, build_audit_event, chain_hash
 
-        events = []
+        groups: dict[tuple[Any, ...], list[str | None]] = {}
         for decision, patient_id, entity_ref in decided:
+            groups.setdefault((decision, patient_id), []).append(entity_ref)
+        events = []
+        for (decision, patient_id), refs in groups.items():
             event = build_audit_event(
                 decision=decision,
                 requester=requester,
                 patient_ref=f"Patient/{patient_id}" if patient_id else "",
-                entity_ref=entity_ref,
+                entity_ref=refs[0],
                 action=action,
                 source=self.source,
                 now=now,
             )
-            event["entity"] = [e for e in event.get("entity", []) if (e.get("what") or {}).get("reference")]
+            entities = [e for e in event.get("entity", []) if (e.get("what") or {}).get("reference")]
+            template = next((e for e in entities if e["what"]["reference"] == refs[0]), None)
+            if template is not None:
+                at = entities.index(template) + 1
+                extra = [{**template, "what": {"reference": r}} for r in dict.fromkeys(refs[1:]) if r and r != refs[0]]
+                entities[at:at] = extra
+            event["entity"] = entities
             event["id"] = str(uuid.uuid4())
             events.append(event)
         stored = self.store.insert_many_new(s, events)
@@ -184,6 +192,15 @@ class Decided:
     stored: Stored
     patient_id: str | None
     decision: Decision | None
+
+
+def release(d: Decided) -> Released | None:
+    """The resource as it may be shown (masked when the decision says so), or None when withheld."""
+    if d.decision is None:
+        return Released(d.stored, d.stored.resource, None)
+    if d.decision.permit:
+        return Released(d.stored, mask(d.stored.resource) if d.decision.mask else d.stored.resource, d.decision)
+    return None
 
 
 _NO_PATIENT = Decision(permit=False, rule="no-patient", consent_ids=(), emergency=False, mask=False)

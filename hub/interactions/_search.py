@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session
 
-from hub.enforcement import NON_CLINICAL_TYPES, Released
+from hub.enforcement import NON_CLINICAL_TYPES, Decided, Released, release
 from hub.interactions._context import Caller, Result
 from hub.store import SearchQuery, Stored, normalise_reference, parse_query, search_params
 from hub.store._search_params import extract
@@ -70,22 +70,31 @@ def _visible_page(hub: Hub, s: Session, caller: Caller, query: SearchQuery) -> t
     """Up to `count` results the caller may see, starting at raw position `offset`, and the raw position of
     the next visible result (None at the end). Paging over what is visible keeps page sizes and `next`
     links from revealing withheld matches. Only returned resources are audited; the look-ahead is not."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
     shown: list[Released] = []
+    audited: list[Decided] = []
     position = query.offset
     batch = max(query.count, 50)
-    while True:
+    next_offset: int | None = None
+    while next_offset is None:
         rows = hub.store.search(s, replace(query, offset=position, count=batch))
-        if not rows:
-            return shown, None
-        for row in rows:
+        for d in hub.enforcer.decisions(s, rows, caller.requester, now):
+            released = release(d)
             if len(shown) == query.count:
-                if hub.enforcer.filter(s, [row], caller.requester, audit=False):
-                    return shown, position
+                if released is not None:  # look-ahead: only tells whether a next page exists; not audited
+                    next_offset = position
+                    break
             else:
-                shown.extend(hub.enforcer.filter(s, [row], caller.requester))
+                audited.append(d)
+                if released is not None:
+                    shown.append(released)
             position += 1
         if len(rows) < batch:
-            return shown, None
+            break
+    hub.enforcer.audit_decided(s, audited, caller.requester, "R", now)
+    return shown, next_offset
 
 
 def _includes(hub: Hub, s, caller: Caller, includes: list[tuple[str, str, str | None]], resources: list[dict[str, Any]]) -> list[tuple[Stored, dict[str, Any]]]:  # type: ignore[no-untyped-def]

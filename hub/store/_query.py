@@ -58,7 +58,11 @@ def parse_query(rtype: str, pairs: list[tuple[str, str]], *, max_count: int = 10
                 else:
                     query.include.append((parts[0], parts[1], parts[2] if len(parts) > 2 else None))
             elif base == "_sort":
+                if raw not in ("_lastUpdated", "-_lastUpdated"):
+                    issues.append(Issue("error", "not-supported", f"unsupported _sort {raw!r} (only _lastUpdated)", ("_sort",)))
                 query.sort = raw
+            elif base == "_revinclude":  # strict handling: not implemented, so never silently ignored
+                issues.append(Issue("error", "not-supported", "_revinclude is not supported", ("_revinclude",)))
             elif base == "_summary" and raw == "count":
                 query.summary_count = True
             continue

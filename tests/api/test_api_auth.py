@@ -186,3 +186,17 @@ def test_non_system_context_scopes(api, client, auth, patient_body, allergy_body
     assert client.get(f"/fhir/AllergyIntolerance/{aid}", headers=auth("patient/AllergyIntolerance.r")).status_code == 403
     assert client.get(f"/fhir/AllergyIntolerance/{aid}", headers=auth("openid fhirUser")).status_code == 403
 
+
+
+def test_every_advertised_search_parameter_is_accepted(client, auth):
+    """The CapabilityStatement lists exactly what works: each advertised search parameter answers 200."""
+    cs = client.get("/fhir/metadata").json()
+    everything = auth("system/*.cruds system/Consent.rs system/AuditEvent.rs")
+    sample = {"date": "ge2020", "token": "x", "reference": "Patient/x", "string": "x", "uri": "http://x", "number": "1", "quantity": "1"}
+    for res in cs["rest"][0]["resource"]:
+        for sp in res.get("searchParam", []):
+            r = client.get(f"/fhir/{res['type']}", params={sp["name"]: sample[sp["type"]]}, headers=everything)
+            assert r.status_code == 200, (res["type"], sp, r.text)
+        for inc in res.get("searchInclude", []):
+            r = client.get(f"/fhir/{res['type']}", params={"_include": inc}, headers=everything)
+            assert r.status_code == 200, (res["type"], inc, r.text)

@@ -325,3 +325,13 @@ def test_conditional_update_creates_updates_and_refuses_ambiguity(api, patient_b
 def test_conditional_update_needs_criteria_and_known_parameters(api, patient_body):
     assert_outcome(api.put("/fhir/Patient", json=patient_body()), 400)
     assert_outcome(api.put("/fhir/Patient?shoe=42", json=patient_body()), 400)
+
+
+def test_history_count_and_unsupported_parameters(api, patient_body):
+    rid = _create_patient(api, patient_body).json()["id"]
+    for g in ("male", "female", "other"):
+        api.put(f"/fhir/Patient/{rid}", json={**patient_body(gender=g), "id": rid})
+    two = api.get(f"/fhir/Patient/{rid}/_history", params={"_count": "2"}).json()
+    assert [e["resource"]["meta"]["versionId"] for e in two["entry"]] == ["4", "3"]
+    assert_outcome(api.get(f"/fhir/Patient/{rid}/_history", params={"_since": "2020-01-01"}), 400, "not-supported")
+    assert_outcome(api.get("/fhir/_history", params={"_count": "x"}), 400)

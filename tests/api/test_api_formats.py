@@ -206,3 +206,19 @@ def test_body_too_large_is_refused(make_hub, token):
         r = c.post("/fhir/Patient", json=big, headers={"Authorization": f"Bearer {small.tokens.issue('t', 'system/*.cruds')}"})
         assert r.status_code in (413, 422, 400)
         assert r.json()["resourceType"] == "OperationOutcome"
+
+
+def test_history_with_a_deletion_as_xml(api, patient_body):
+    rid = api.post("/fhir/Patient", json=patient_body()).json()["id"]
+    api.delete(f"/fhir/Patient/{rid}")
+    root = _xml(api.get(f"/fhir/Patient/{rid}/_history", params={"_format": "xml"}))
+    methods = [e.get("value") for e in root.findall("f:entry/f:request/f:method", NS)]
+    assert methods == ["DELETE", "POST"]
+
+
+def test_transaction_response_as_xml_has_locations(api, patient_body):
+    tx = {"resourceType": "Bundle", "type": "transaction",
+          "entry": [{"resource": patient_body(), "request": {"method": "POST", "url": "Patient"}}]}
+    root = _xml(api.post("/fhir", json=tx, headers={"Accept": "application/fhir+xml"}))
+    loc = root.find("f:entry/f:response/f:location", NS).get("value")
+    assert loc.startswith("Patient/") and "/_history/1" in loc

@@ -167,13 +167,22 @@ def test_last_updated_invalid_is_400(api):
 
 def test_bad_parameters_are_400_outcomes(api):
     for params in [{"shoe-size": "42"}, {"code:above": "x"}, {"_count": "many"}, {"_include": "AllergyIntolerance:nonsense"},
-                   {"patient": ""}, {"_offset": "-"}, {"clinical-status:missing": "perhaps"}]:
+                   {"patient": ""}, {"_offset": "-"}, {"clinical-status:missing": "perhaps"},
+                   {"_revinclude": "Provenance:target"}, {"_sort": "code"}]:
         assert_outcome(api.get("/fhir/AllergyIntolerance", params=params), 400)
 
 
 def test_unknown_parameter_on_patient(api):
     r = assert_outcome(api.get("/fhir/Patient", params={"category": "x"}), 400, "not-supported")
     assert "category" in r["issue"][0]["diagnostics"]
+
+
+def test_sort_by_last_updated(api, seeded, allergy_body):
+    body = {**allergy_body(f"Patient/{seeded['p1']}"), "id": seeded["a"]}
+    api.put(f"/fhir/AllergyIntolerance/{seeded['a']}", json=body)  # now the newest
+    newest_first = [r["id"] for r in entries(_search(api, _sort="-_lastUpdated"))]
+    assert newest_first[0] == seeded["a"]
+    assert [r["id"] for r in entries(_search(api, _sort="_lastUpdated"))][-1] == seeded["a"]
 
 
 def test_format_and_pretty_are_not_search_parameters(api, seeded):
