@@ -6,10 +6,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.api import _fhir_routes, _ops_routes
 from hub.api._auth import bearer
-from hub.api._responses import fhir_error_handler, unexpected_error_handler, validation_error_handler
+from hub.api._responses import (
+    fhir_error_handler,
+    http_error_handler,
+    unexpected_error_handler,
+    validation_error_handler,
+)
 from hub.fhir.errors import FhirError
 from hub.wiring import Hub, build_hub
 
@@ -31,6 +37,7 @@ def create_app(hub: Hub | None = None, *, run_worker: bool | None = None) -> Fas
     app.state.hub = hub
     app.add_exception_handler(FhirError, fhir_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
     from hub.api.consent_routes import router as consent_router
 

@@ -10,7 +10,7 @@ from starlette.routing import Match
 
 from hub.api._auth import bearer
 from hub.api._responses import fhir_response
-from hub.fhir.errors import InvalidInput, Issue, MethodNotAllowed, NotFound, Unprocessable
+from hub.fhir.errors import InvalidInput, Issue, MethodNotAllowed, NotFound, PayloadTooLarge
 from hub.fhir.formats import parse_body
 from hub.interactions import (
     Caller,
@@ -49,7 +49,7 @@ async def _body(request: Request) -> dict:
     hub = request.app.state.hub
     data = await request.body()
     if len(data) > hub.settings.max_body_bytes:
-        raise Unprocessable("request body too large")
+        raise PayloadTooLarge(f"request body over {hub.settings.max_body_bytes} bytes")
     return parse_body(data, request.headers.get("content-type"))
 
 

@@ -12,7 +12,7 @@ from hub.api._auth import bearer
 from hub.api._capability import capability_statement
 from hub.api._fhir_routes import _base, _body, _type
 from hub.api._responses import fhir_response
-from hub.fhir.errors import Issue, NotFound, operation_outcome
+from hub.fhir.errors import Issue, NotFound, PayloadTooLarge, operation_outcome
 from hub.fhir.formats import parse_body
 from hub.interactions import Caller, Result, read
 from hub.store import Delivery
@@ -80,9 +80,7 @@ async def ingest_endpoint(adapter: str, request: Request, caller: Caller = Depen
     hub = request.app.state.hub
     data = await request.body()
     if len(data) > hub.settings.max_body_bytes:
-        from hub.fhir.errors import InvalidInput
-
-        raise InvalidInput("payload too large")
+        raise PayloadTooLarge(f"payload over {hub.settings.max_body_bytes} bytes")
     return fhir_response(request, ingest(hub, caller, adapter, data, _base(request)))
 
 

@@ -57,3 +57,12 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     err = FhirError("internal error", [Issue("fatal", "exception", f"internal error: {type(exc).__name__}")])
     return error_response(request, err)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (no route) as an OperationOutcome too."""
+    status = int(getattr(exc, "status_code", 500))
+    code = {404: "not-found", 405: "not-supported"}.get(status, "exception")
+    err = FhirError(str(getattr(exc, "detail", "")) or "error", [Issue("error", code, f"{request.method} {request.url.path}: {getattr(exc, 'detail', '')}")])
+    err.status = status
+    return error_response(request, err)

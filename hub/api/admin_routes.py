@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hub.auth import Claims, allows
 from hub.fhir.errors import Forbidden, NotFound, Unauthorized
-from hub.routing import _admin
+from hub.routing import dead_letter, dead_letters, replay, set_paused, subscribers, summary
 
 router = APIRouter()
 COOKIE = "knutpunkt_admin"
@@ -48,25 +48,25 @@ def _json(data: Any, status: int = 200) -> Response:
 @router.get("/admin/api/summary")
 def api_summary(request: Request) -> Response:
     _claims(request, "r")
-    return _json(_admin.summary(request.app.state.hub))
+    return _json(summary(request.app.state.hub))
 
 
 @router.get("/admin/api/subscribers")
 def api_subscribers(request: Request) -> Response:
     _claims(request, "r")
-    return _json(_admin.subscribers(request.app.state.hub))
+    return _json(subscribers(request.app.state.hub))
 
 
 @router.get("/admin/api/dead-letters")
 def api_dead_letters(request: Request, subscription: str | None = None, limit: int = 200) -> Response:
     _claims(request, "r")
-    return _json(_admin.dead_letters(request.app.state.hub, subscription, max(1, min(limit, 5000))))
+    return _json(dead_letters(request.app.state.hub, subscription, max(1, min(limit, 5000))))
 
 
 @router.get("/admin/api/dead-letters/{pk}")
 def api_dead_letter(pk: int, request: Request) -> Response:
     _claims(request, "r")
-    row = _admin.dead_letter(request.app.state.hub, pk)
+    row = dead_letter(request.app.state.hub, pk)
     if row is None:
         raise NotFound(f"no dead letter {pk}")
     return _json(row)
@@ -75,13 +75,13 @@ def api_dead_letter(pk: int, request: Request) -> Response:
 @router.post("/admin/api/dead-letters/replay")
 def api_replay_all(request: Request) -> Response:
     _claims(request, "u")
-    return _json({"replayed": _admin.replay(request.app.state.hub)})
+    return _json({"replayed": replay(request.app.state.hub)})
 
 
 @router.post("/admin/api/dead-letters/{pk}/replay")
 def api_replay_one(pk: int, request: Request) -> Response:
     _claims(request, "u")
-    n = _admin.replay(request.app.state.hub, pk=pk)
+    n = replay(request.app.state.hub, pk=pk)
     if n == 0:
         raise NotFound(f"no dead letter {pk}")
     return _json({"replayed": n})
@@ -90,20 +90,20 @@ def api_replay_one(pk: int, request: Request) -> Response:
 @router.post("/admin/api/subscribers/{sub_id}/replay")
 def api_replay_subscriber(sub_id: str, request: Request) -> Response:
     _claims(request, "u")
-    return _json({"replayed": _admin.replay(request.app.state.hub, subscription=sub_id)})
+    return _json({"replayed": replay(request.app.state.hub, subscription=sub_id)})
 
 
 @router.post("/admin/api/subscribers/{sub_id}/pause")
 def api_pause(sub_id: str, request: Request) -> Response:
     _claims(request, "u")
-    _admin.set_paused(request.app.state.hub, sub_id, True)
+    set_paused(request.app.state.hub, sub_id, True)
     return _json({"subscription": sub_id, "paused": True})
 
 
 @router.post("/admin/api/subscribers/{sub_id}/resume")
 def api_resume(sub_id: str, request: Request) -> Response:
     _claims(request, "u")
-    _admin.set_paused(request.app.state.hub, sub_id, False)
+    set_paused(request.app.state.hub, sub_id, False)
     return _json({"subscription": sub_id, "paused": False})
 
 
@@ -117,9 +117,9 @@ def admin_page(request: Request) -> Response:
         return resp
     hub = request.app.state.hub
     html = _templates.get_template("admin.html").render(
-        summary=_admin.summary(hub),
-        subscribers=_admin.subscribers(hub),
-        dead=_admin.dead_letters(hub, limit=100),
+        summary=summary(hub),
+        subscribers=subscribers(hub),
+        dead=dead_letters(hub, limit=100),
         message=request.query_params.get("msg"),
     )
     return HTMLResponse(html)
@@ -134,13 +134,13 @@ async def admin_action(action: str, request: Request) -> Response:
     sub_id = str(form.get("subscription") or "") or None
     pk = str(form.get("pk") or "")
     if action == "replay-one" and pk.isdigit():
-        msg = f"replayed {_admin.replay(hub, pk=int(pk))} dead letter(s)"
+        msg = f"replayed {replay(hub, pk=int(pk))} dead letter(s)"
     elif action == "replay-subscriber" and sub_id:
-        msg = f"replayed {_admin.replay(hub, subscription=sub_id)} dead letter(s) of {sub_id}"
+        msg = f"replayed {replay(hub, subscription=sub_id)} dead letter(s) of {sub_id}"
     elif action == "replay-all":
-        msg = f"replayed {_admin.replay(hub)} dead letter(s)"
+        msg = f"replayed {replay(hub)} dead letter(s)"
     elif action in ("pause", "resume") and sub_id:
-        _admin.set_paused(hub, sub_id, action == "pause")
+        set_paused(hub, sub_id, action == "pause")
         msg = f"{sub_id} {'paused' if action == 'pause' else 'resumed'}"
     else:
         raise NotFound(f"unknown admin action {action!r}")

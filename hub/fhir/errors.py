@@ -105,6 +105,12 @@ class PreconditionFailed(FhirError):
     status, code = 412, "conflict"
 
 
+class PayloadTooLarge(FhirError):
+    """Request body over the configured limit: 413."""
+
+    status, code = 413, "too-costly"
+
+
 class UnsupportedMediaType(FhirError):
     """Content-Type the hub cannot read: 415."""
 

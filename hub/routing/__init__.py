@@ -1,5 +1,6 @@
 """Routing: Subscriptions as routes, the transactional outbox and the delivery worker."""
 
+from hub.routing._admin import dead_letter, dead_letters, replay, set_paused, subscribers, summary
 from hub.routing._claim import hold_key, paused_key
 from hub.routing._outbox import Outbox
 from hub.routing._subscriptions import (
@@ -21,8 +22,14 @@ __all__ = [
     "Route",
     "RouteTable",
     "check_subscription",
+    "dead_letter",
+    "dead_letters",
     "hold_key",
     "lease_seconds",
     "paused_key",
+    "replay",
     "requester_for",
+    "set_paused",
+    "subscribers",
+    "summary",
 ]

@@ -26,7 +26,7 @@ def test_receiver_down_then_back(env, docs):
 
 def test_inprocess_worker_without_broker(workdir, redis_client, docs):
     """The embedded default (SQLite, no broker): `serve` delivers in-process with the same machinery."""
-    from conftest import Env
+    from delivery_env import Env
 
     env = Env(workdir, f"sqlite:///{workdir / 'hub.db'}", redis_client)
     del env.env["KNUTPUNKT_BROKER_URL"]

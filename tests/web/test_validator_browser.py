@@ -5,7 +5,6 @@ of an invalid and a valid resource. Skipped (with the reason) only where Chromiu
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
