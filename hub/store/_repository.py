@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -58,6 +58,15 @@ _RV = ResourceVersion.__table__  # type: ignore[attr-defined]
 _SI = SearchIndex.__table__  # type: ignore[attr-defined]
 
 
+# Statements built once (no per-call expression building or cache-key generation on the hot path).
+_CURRENT = select(*_RV.c).where(_RV.c.rtype == bindparam("q_rtype"), _RV.c.rid == bindparam("q_rid"), _RV.c.current.is_(True))
+_CURRENT_LOCKED = _CURRENT.with_for_update()
+_RETIRE = update(_RV).where(_RV.c.seq == bindparam("q_seq")).values(current=False)
+_INSERT_VERSION = insert(_RV)
+_INSERT_INDEX = insert(_SI)
+_DELETE_INDEX = delete(_SI).where(_SI.c.rtype == bindparam("q_rtype"), _SI.c.rid == bindparam("q_rid"))
+
+
 def _stored(row: Any) -> Stored:
     return Stored(row.rtype, row.rid, row.vid, row.last_updated, row.deleted, orjson.loads(row.content) if row.content else {})
 
@@ -85,10 +94,8 @@ class Store:
 
     # -- reads ---------------------------------------------------------------------------------
     def _current_row(self, s: Session, rtype: str, rid: str, lock: bool = False) -> Any:
-        stmt = select(*_RV.c).where(_RV.c.rtype == rtype, _RV.c.rid == rid, _RV.c.current.is_(True))
-        if lock and self.is_postgres:
-            stmt = stmt.with_for_update()
-        return s.execute(stmt).first()
+        stmt = _CURRENT_LOCKED if lock and self.is_postgres else _CURRENT
+        return s.execute(stmt, {"q_rtype": rtype, "q_rid": rid}).first()
 
     def read(self, s: Session, rtype: str, rid: str) -> Stored:
         row = self._current_row(s, rtype, rid)
@@ -144,9 +151,9 @@ class Store:
             index.extend({"rtype": rtype, "rid": rid, "param": p, "system": sy, "value": v} for p, sy, v in index_rows(body))
             stored.append(Stored(rtype, rid, 1, now, False, body))
         if versions:
-            s.execute(insert(_RV), versions)
+            s.execute(_INSERT_VERSION, versions)
         if index:
-            s.execute(insert(_SI), index)
+            s.execute(_INSERT_INDEX, index)
         for st in stored:
             for fn in self._listeners:
                 fn(s, st, None)
@@ -169,13 +176,13 @@ class Store:
             return None
         now = utcnow()
         previous = _stored(current)
-        s.execute(update(_RV).where(_RV.c.seq == current.seq).values(current=False))
+        s.execute(_RETIRE, {"q_seq": current.seq})
         body = {"resourceType": rtype, "id": rid}
         s.execute(insert(_RV).values(
             rtype=rtype, rid=rid, vid=current.vid + 1, last_updated=now, deleted=True, current=True,
             patient_id=current.patient_id, content=orjson.dumps(body).decode(),
         ))
-        s.execute(delete(_SI).where(_SI.c.rtype == rtype, _SI.c.rid == rid))
+        s.execute(_DELETE_INDEX, {"q_rtype": rtype, "q_rid": rid})
         stored = Stored(rtype, rid, current.vid + 1, now, True, body)
         for fn in self._listeners:
             fn(s, stored, previous)
@@ -193,19 +200,19 @@ class Store:
         previous = None
         if current is not None:
             previous = None if current.deleted else _stored(current)
-            s.execute(update(_RV).where(_RV.c.seq == current.seq).values(current=False))
+            s.execute(_RETIRE, {"q_seq": current.seq})
         try:
-            s.execute(insert(_RV).values(
-                rtype=rtype, rid=rid, vid=vid, last_updated=now, deleted=False, current=True,
-                patient_id=patient_of(body), content=orjson.dumps(body).decode(),
-            ))
+            s.execute(_INSERT_VERSION, {
+                "rtype": rtype, "rid": rid, "vid": vid, "last_updated": now, "deleted": False, "current": True,
+                "patient_id": patient_of(body), "content": orjson.dumps(body).decode(),
+            })
         except IntegrityError as exc:  # unique (rtype, rid, vid): a concurrent writer won
             raise Conflict(f"concurrent update of {rtype}/{rid}") from exc
         if current is not None:
-            s.execute(delete(_SI).where(_SI.c.rtype == rtype, _SI.c.rid == rid))
+            s.execute(_DELETE_INDEX, {"q_rtype": rtype, "q_rid": rid})
         rows = [{"rtype": rtype, "rid": rid, "param": p, "system": sy, "value": v} for p, sy, v in index_rows(body)]
         if rows:
-            s.execute(insert(_SI), rows)
+            s.execute(_INSERT_INDEX, rows)
         stored = Stored(rtype, rid, vid, now, False, body)
         for fn in self._listeners:
             fn(s, stored, previous)
