@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     delivery_horizon_s: float = 72 * 3600.0
     delivery_timeout_s: float = 10.0
     delivery_poll_s: float = 0.5
+    delivery_lease_s: float | None = None  # default: max(10, 4 × timeout + 2)
+    delivery_batch: int = 64
     validate_on_write: bool = True
     max_body_bytes: int = 20 * 1024 * 1024
 

@@ -39,6 +39,7 @@ class Hub:
 
     def wake(self) -> None:
         """Nudge the delivery machinery after a commit (a broker message when Celery is used)."""
+        self.worker.nudge()
         if self.settings.broker_url:
             from hub.routing.celery_app import wake
 

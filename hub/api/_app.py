@@ -43,7 +43,10 @@ def create_app(hub: Hub | None = None, *, run_worker: bool | None = None) -> Fas
 
     app.include_router(consent_router)  # $summary and $evaluate, before the generic /fhir/{type}/{id} routes
     app.include_router(_ops_routes.router)
+    from hub.api.admin_routes import router as admin_router
     from hub.api.validator_page import router as validator_page
+
+    app.include_router(admin_router, include_in_schema=False)
 
     app.include_router(validator_page, include_in_schema=False)
     from hub.api.terminology_routes import router as terminology_router

@@ -119,7 +119,7 @@ def metrics(request: Request) -> PlainTextResponse:
     lines = []
     with hub.store.transaction() as s:
         rows = s.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
-        oldest = s.execute(select(func.min(Delivery.created_at)).where(Delivery.status == "pending")).scalar()
+        oldest = s.execute(select(func.min(Delivery.created_at)).where(Delivery.status.in_(("pending", "sending")))).scalar()
     lines.append("# HELP knutpunkt_deliveries Deliveries by status.")
     lines.append("# TYPE knutpunkt_deliveries gauge")
     for status, n in rows:
@@ -131,4 +131,19 @@ def metrics(request: Request) -> PlainTextResponse:
     lines.append("# HELP knutpunkt_oldest_pending_delivery_seconds Age of the oldest pending delivery.")
     lines.append("# TYPE knutpunkt_oldest_pending_delivery_seconds gauge")
     lines.append(f"knutpunkt_oldest_pending_delivery_seconds {age:.3f}")
+    from hub.routing import subscribers
+
+    gauges = {
+        "open": ("knutpunkt_subscriber_open", "Deliveries not yet finished, per subscriber."),
+        "dead": ("knutpunkt_subscriber_dead_letters", "Dead letters, per subscriber."),
+        "paused": ("knutpunkt_subscriber_paused", "1 when the subscriber is paused."),
+        "error": ("knutpunkt_subscriber_error", "1 when the Subscription status is error."),
+    }
+    states = subscribers(hub)
+    for key, (name, help_text) in gauges.items():
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} gauge")
+        for st in states:
+            value = int(st["status"] == "error") if key == "error" else int(st[key])
+            lines.append(f'{name}{{subscription="{st["id"]}"}} {value}')
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

@@ -17,6 +17,7 @@ Figure = tuple[str, float, str]
 SUITES = [
     "hub.bench.pipeline",
     "hub.bench.read_filter",
+    "hub.bench.delivery",
     "hub.validation._bench",
     "hub.terminology._bench",
     "hub.consent._bench",

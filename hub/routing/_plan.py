@@ -67,11 +67,15 @@ def plan_delivery(store: Store, enforcer: Enforcer, s: Session, row: Delivery, r
         plan.outcome = "retracted"
     else:
         plan.outcome = "withheld" if current is not None and plan.decision else "noop"
-    if patient is not None and plan.decision == "deny-patient":
+    if patient is not None and plan.decision in ("deny", "deny-patient"):
+        # The last of a patient's resources leaves this subscriber: if the Patient may no longer be
+        # released to it either (an opt-out after delivery), the Patient is retracted too.
         p_held = s.get(SubscriberHolding, (row.subscription_id, "Patient", pid))
         if p_held is not None and _only_patient_left(s, row):
-            plan.requests.append(("DELETE", f"Patient/{pid}", None))
-            plan.releases.append(("Patient", pid))
+            patient_denied = plan.decision == "deny-patient" or enforcer.decide_one(s, patient, requester, action="D", now=now) is None
+            if patient_denied:
+                plan.requests.append(("DELETE", f"Patient/{pid}", None))
+                plan.releases.append(("Patient", pid))
     return plan
 
 

@@ -112,8 +112,6 @@ def test_later_opt_out_retracts_every_delivered_resource(delivered, receiver) ->
     assert "AllergyIntolerance/r5-a" in held and "Patient/r5" in held  # other patients untouched
 
 
-@pytest.mark.xfail(strict=True, reason="routing bug: hub/routing/_plan.py never DELETEs the Patient when a registry-opt-out "
-                                       "denies the resources (decision 'deny', not 'deny-patient')")
 def test_later_opt_out_retracts_the_patient_too(delivered, receiver) -> None:  # type: ignore[no-untyped-def]
     """PDL 7 kap.: on objection the registry erases the patient's data, the Patient included."""
     wait_for(lambda: "AllergyIntolerance/r2-a" in _deleted(receiver) and pending(delivered) == 0, timeout=15, what="retraction")
