@@ -4,6 +4,6 @@ engine (`hub.consent`), masks, and writes one AuditEvent per decision in the cal
 The same `Enforcer` serves REST reads and deliveries (style.md habit 7).
 """
 
-from hub.enforcement._enforcer import NON_CLINICAL_TYPES, Decided, Enforcer, Released, release
+from hub.enforcement._enforcer import NON_CLINICAL_TYPES, Decided, DecisionBatch, Enforcer, Released, release
 
-__all__ = ["NON_CLINICAL_TYPES", "Decided", "Enforcer", "Released", "release"]
+__all__ = ["NON_CLINICAL_TYPES", "DecisionBatch", "Decided", "Enforcer", "Released", "release"]

@@ -87,11 +87,13 @@ class Enforcer:
         return targets.pop() if len(targets) == 1 else _UNKNOWN
 
     # -- deciding ------------------------------------------------------------------------------
-    def decisions(self, s: Session, items: Iterable[Stored], requester: Requester, now: datetime | None = None) -> list[Decided]:
+    def decisions(
+        self, s: Session, items: Iterable[Stored], requester: Requester, now: datetime | None = None, *, policies: dict[str | None, Any] | None = None
+    ) -> list[Decided]:
         """Decide every item without auditing (a dry run, or the first half of `filter`). Non-clinical
         types get no decision; patient data whose patient cannot be told apart is denied (fail closed)."""
         now = now or datetime.now(UTC)
-        policies: dict[str | None, Any] = {}
+        policies = {} if policies is None else policies  # compiled per patient, shared within one transaction
         out: list[Decided] = []
         for st in items:
             if st.rtype in NON_CLINICAL_TYPES:
@@ -183,6 +185,29 @@ class Enforcer:
             links.append({"event_id": st.rid, "prev_hash": prev, "hash": h})
             prev = h
         s.execute(insert(chain), links)
+
+
+class DecisionBatch:
+    """Decisions made inside one transaction (a batch of deliveries) with one policy per patient, audited
+    together by `flush()` before the transaction commits. Same `decide_one` signature as `Enforcer`."""
+
+    def __init__(self, enforcer: Enforcer, s: Session) -> None:
+        self.enforcer = enforcer
+        self.session = s
+        self.policies: dict[str | None, Any] = {}
+        self.pending: dict[tuple[Requester, str, datetime], list[tuple[Decision, str | None, str | None]]] = {}
+
+    def decide_one(self, s: Session, st: Stored, requester: Requester, *, action: str, now: datetime | None = None) -> Released | None:
+        now = now or datetime.now(UTC)
+        d = self.enforcer.decisions(s, [st], requester, now, policies=self.policies)[0]
+        if d.decision is not None:
+            self.pending.setdefault((requester, action, now), []).append((d.decision, d.patient_id, d.stored.ref))
+        return release(d)
+
+    def flush(self) -> None:
+        for (requester, action, now), decided in self.pending.items():
+            self.enforcer.audit_many(self.session, decided, requester, action, now)
+        self.pending.clear()
 
 
 @dataclass(frozen=True)

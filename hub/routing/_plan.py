@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from hub.consent import Requester
-from hub.enforcement import Enforcer
+from hub.enforcement import DecisionBatch, Enforcer
 from hub.routing._subscriptions import Route
 from hub.store import Delivery, Store, Stored, SubscriberHolding
 
@@ -29,8 +29,9 @@ class Plan:
     decision: str | None = None
 
 
-def plan_delivery(store: Store, enforcer: Enforcer, s: Session, row: Delivery, route: Route | None, requester: Requester | None) -> Plan:
-    """The plan for `row`; `requester` is the route's requester (None only when the route is gone)."""
+def plan_delivery(store: Store, enforcer: Enforcer | DecisionBatch, s: Session, row: Delivery, route: Route | None, requester: Requester | None) -> Plan:
+    """The plan for `row`; `requester` is the route's requester (None only when the route is gone).
+    `enforcer` decides (and audits): the hub's Enforcer, or a DecisionBatch shared by a batch of rows."""
     plan = Plan()
     if route is None or route.status not in ("active", "error") or requester is None:
         plan.outcome = "cancelled"

@@ -21,7 +21,7 @@ from sqlalchemy import select, tuple_
 from sqlmodel import Session
 
 from hub.consent import Requester
-from hub.enforcement import Enforcer
+from hub.enforcement import DecisionBatch, Enforcer
 from hub.routing._claim import OPEN, _aware, claim_due, hold_key, paused_key
 from hub.routing._plan import Plan, plan_delivery
 from hub.routing._send import DeliveryError, send
@@ -70,7 +70,15 @@ class DeliveryWorker:
         with self.store.transaction() as s:
             routes = {r.id: r for r in self.routes.active(s)}  # one generation check per batch
         requesters: dict[str, Requester] = {}
-        # One short transaction per row: the audit chain's lock (PostgreSQL) is held for one plan, not a batch.
+        try:
+            work = self._plan_together(sorted(pks), routes, requesters, results)
+        except Exception:  # a row that breaks the batch: plan each row on its own (fail closed per row)
+            log.exception("batch planning failed; planning rows one by one")
+            results.clear()
+            work = []
+        else:
+            pks = []
+        # One short transaction per row (fallback path).
         for pk in sorted(pks):
             route = None
             try:
@@ -96,6 +104,30 @@ class DeliveryWorker:
         outcomes = [(pk, sub, route, plan, err or errors.get(pk)) for pk, sub, route, plan, err in work]
         results.update(self._record(outcomes))
         return results
+
+    def _plan_together(
+        self, pks: list[int], routes: dict[str, Route], requesters: dict[str, Requester], results: dict[int, str]
+    ) -> list[tuple[int, str, Route | None, Plan | None, DeliveryError | None]]:
+        """Plan a batch in one transaction: one compiled policy per patient and one audit append for
+        all decisions (the audit chain lock is taken once per batch instead of once per decision)."""
+        work: list[tuple[int, str, Route | None, Plan | None, DeliveryError | None]] = []
+        with self.store.transaction() as s:
+            batch = DecisionBatch(self.enforcer, s)
+            rows = {r.pk: r for r in s.execute(select(Delivery).where(Delivery.pk.in_(pks))).scalars()}
+            for pk in pks:
+                row = rows.get(pk)
+                if row is None or row.status != "sending":
+                    results[pk] = "skipped"
+                    continue
+                route = routes.get(row.subscription_id)
+                requester = None
+                if route is not None:
+                    if route.id not in requesters:
+                        requesters[route.id] = requester_for(self.store, s, route)
+                    requester = requesters[route.id]
+                work.append((pk, row.subscription_id, route, plan_delivery(self.store, batch, s, row, route, requester), None))
+            batch.flush()
+        return work
 
     def _send_all(self, items: list[tuple[Route | None, Plan | None]]) -> list[DeliveryError | None]:
         if len(items) <= 1:
