@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
 from hub.consent import Decision, PatientPolicy, Requester, compile_policy, decide, mask
-from hub.store import AuditLink, Store, Stored, normalise_reference, parse_query
+from hub.store import AuditLink, Store, Stored, normalise_reference, parse_query, patient_of
 
 # Types that carry no patient data of their own; every other type is decided per resource (fail closed).
 NON_CLINICAL_TYPES = frozenset(
@@ -24,6 +24,9 @@ NON_CLINICAL_TYPES = frozenset(
     }
 )
 _PROTECTED = {"sekretessmarkering", "skyddadFolkbokforing"}
+_DIRECTIVES = "directives:"
+_ALL_DIRECTIVES = "directives:*"  # Organizations/Practitioners (actors) changed
+_POLICY_CACHE_SIZE = 20_000
 MAX_DIRECTIVES = 1000
 
 
@@ -42,11 +45,39 @@ class Enforcer:
     def __init__(self, store: Store, source: str = "knutpunkt") -> None:
         self.store = store
         self.source = source
+        self._policies: dict[str, tuple[tuple[str | None, ...], Any]] = {}
+        store.add_listener(self.on_change)  # the cache is only safe with the markers moving on every write
+
+    # -- keeping compiled policies exact -------------------------------------------------------
+    def on_change(self, s: Session, new: Stored, previous: Stored | None) -> None:
+        """Store listener: every write that can change a decision moves a generation marker in the same
+        transaction, so a cached compiled policy is used only while nothing it was built from changed."""
+        if new.rtype == "Consent":
+            pids = {st.patient_id or patient_of(st.resource) for st in (new, previous) if st is not None} - {None}
+            for pid in sorted(p for p in pids if p):
+                self.store.touch(s, _DIRECTIVES + pid)
+            if not pids:  # a directive whose patient cannot be told: invalidate every policy
+                self.store.touch(s, _ALL_DIRECTIVES)
+        elif new.rtype == "Patient":
+            self.store.touch(s, _DIRECTIVES + new.rid)
+        elif new.rtype in ("Organization", "Practitioner"):
+            self.store.touch(s, _ALL_DIRECTIVES)
 
     # -- policy loading ------------------------------------------------------------------------
     def _policy(self, s: Session, patient_id: str | None) -> Any:
         if patient_id is None:
             return compile_policy([], {}, patient_protected=False)
+        generation = self.store.generations(s, [_DIRECTIVES + patient_id, _ALL_DIRECTIVES])
+        cached = self._policies.get(patient_id)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        policy = self._load_policy(s, patient_id)
+        if len(self._policies) >= _POLICY_CACHE_SIZE:
+            self._policies.clear()
+        self._policies[patient_id] = (generation, policy)
+        return policy
+
+    def _load_policy(self, s: Session, patient_id: str) -> Any:
         found = self.store.search(s, parse_query("Consent", [("patient", f"Patient/{patient_id}"), ("_count", str(MAX_DIRECTIVES + 1))], max_count=MAX_DIRECTIVES + 1))
         if len(found) > MAX_DIRECTIVES:  # more directives than the hub reads: never decide on a partial set
             return PatientPolicy(readable=False, problem=f"more than {MAX_DIRECTIVES} directives", protected=True)
@@ -68,7 +99,7 @@ class Enforcer:
         references, else (Provenance) the patient of its targets. Ambiguous or unknown → _UNKNOWN."""
         from hub.store import patient_of
 
-        pid = patient_of(st.resource)
+        pid = st.patient_id or patient_of(st.resource)
         if pid:
             return pid
         refs = _patient_refs(st.resource)

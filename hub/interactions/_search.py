@@ -76,7 +76,7 @@ def _visible_page(hub: Hub, s: Session, caller: Caller, query: SearchQuery) -> t
     shown: list[Released] = []
     audited: list[Decided] = []
     position = query.offset
-    batch = max(query.count, 50)
+    batch = max(query.count + 1, 50)  # one more than a page: the look-ahead usually comes in the same query
     next_offset: int | None = None
     while next_offset is None:
         rows = hub.store.search(s, replace(query, offset=position, count=batch))

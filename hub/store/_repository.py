@@ -44,6 +44,7 @@ class Stored:
     last_updated: datetime
     deleted: bool
     resource: dict[str, Any]
+    patient_id: str | None = None  # the indexed patient (patient_of at write time)
 
     @property
     def etag(self) -> str:
@@ -68,7 +69,7 @@ _DELETE_INDEX = delete(_SI).where(_SI.c.rtype == bindparam("q_rtype"), _SI.c.rid
 
 
 def _stored(row: Any) -> Stored:
-    return Stored(row.rtype, row.rid, row.vid, row.last_updated, row.deleted, orjson.loads(row.content) if row.content else {})
+    return Stored(row.rtype, row.rid, row.vid, row.last_updated, row.deleted, orjson.loads(row.content) if row.content else {}, row.patient_id)
 
 
 Listener = Callable[[Session, Stored, "Stored | None"], None]
@@ -134,6 +135,27 @@ class Store:
     def insert_new(self, s: Session, resource: dict[str, Any]) -> Stored:
         """Store a resource whose id is fresh (a new uuid the caller made): no look-up of a current version."""
         return self._write(s, resource, None)
+
+    def touch(self, s: Session, key: str) -> None:
+        """Give a `hub_state` key a fresh random value in this transaction (a generation marker)."""
+        from hub.store._tables import KeyValue
+
+        table = KeyValue.__table__  # type: ignore[attr-defined]
+        value = uuid.uuid4().hex
+        if self.is_postgres:
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        stmt = upsert(table).values(key=key, value=value)
+        s.execute(stmt.on_conflict_do_update(index_elements=[table.c.key], set_={"value": value}))
+
+    def generations(self, s: Session, keys: list[str]) -> tuple[str | None, ...]:
+        """The current values of `hub_state` keys (None where absent), in order."""
+        from hub.store._tables import KeyValue
+
+        table = KeyValue.__table__  # type: ignore[attr-defined]
+        found = dict(s.execute(select(table.c.key, table.c.value).where(table.c.key.in_(keys))).all())
+        return tuple(found.get(k) for k in keys)
 
     def insert_many_new(self, s: Session, resources: list[dict[str, Any]]) -> list[Stored]:
         """Store resources with fresh ids in one batch (audit events): one INSERT per table."""
@@ -201,10 +223,11 @@ class Store:
         if current is not None:
             previous = None if current.deleted else _stored(current)
             s.execute(_RETIRE, {"q_seq": current.seq})
+        pid = patient_of(body)
         try:
             s.execute(_INSERT_VERSION, {
                 "rtype": rtype, "rid": rid, "vid": vid, "last_updated": now, "deleted": False, "current": True,
-                "patient_id": patient_of(body), "content": orjson.dumps(body).decode(),
+                "patient_id": pid, "content": orjson.dumps(body).decode(),
             })
         except IntegrityError as exc:  # unique (rtype, rid, vid): a concurrent writer won
             raise Conflict(f"concurrent update of {rtype}/{rid}") from exc
@@ -213,7 +236,7 @@ class Store:
         rows = [{"rtype": rtype, "rid": rid, "param": p, "system": sy, "value": v} for p, sy, v in index_rows(body)]
         if rows:
             s.execute(_INSERT_INDEX, rows)
-        stored = Stored(rtype, rid, vid, now, False, body)
+        stored = Stored(rtype, rid, vid, now, False, body, pid)
         for fn in self._listeners:
             fn(s, stored, previous)
         return stored
