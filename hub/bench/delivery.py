@@ -12,9 +12,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,19 +24,10 @@ PG_URL = os.environ.get("KNUTPUNKT_BENCH_PG_URL", "postgresql+psycopg://postgres
 REDIS_URL = os.environ.get("KNUTPUNKT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 
 
-@contextmanager
-def _scratch_schema() -> Iterator[str]:
-    import psycopg
+def _scratch_schema():  # type: ignore[no-untyped-def]
+    from hub.store._scratch import scratch_schema
 
-    plain = PG_URL.replace("postgresql+psycopg", "postgresql")
-    schema = f"kp_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return scratch_schema(PG_URL, "kp_bench")
 
 
 def _start_workers(n: int, env: dict[str, str], tmp: Path) -> list[subprocess.Popen]:

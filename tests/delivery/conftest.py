@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,9 @@ PG_URL = os.environ.get("KNUTPUNKT_TEST_PG_URL", "postgresql+psycopg://postgres@
 
 
 def _pg_reachable() -> str | None:
-    try:
-        import psycopg
+    from hub.store._scratch import postgres_unreachable
 
-        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-        return None
-    except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL at {PG_URL} is unreachable: {type(exc).__name__}: {exc}"
+    return postgres_unreachable(PG_URL)
 
 
 def _redis() -> Any:
@@ -71,17 +65,10 @@ def database_url(request: pytest.FixtureRequest, workdir: Path) -> Iterator[str]
     reason = _pg_reachable()
     if reason:
         pytest.skip(reason)
-    import psycopg
+    from hub.store._scratch import scratch_schema
 
-    schema = f"kp_delivery_{uuid.uuid4().hex[:10]}"
-    plain = PG_URL.replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with scratch_schema(PG_URL, "kp_delivery") as url:
+        yield url
 
 
 @pytest.fixture

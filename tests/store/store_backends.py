@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,14 +13,9 @@ PG_URL = os.environ.get("KNUTPUNKT_TEST_PG_URL", "postgresql+psycopg://postgres@
 
 
 def pg_unreachable() -> str | None:
-    try:
-        import psycopg
+    from hub.store._scratch import postgres_unreachable
 
-        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-        return None
-    except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL at {PG_URL} is unreachable: {type(exc).__name__}: {exc}"
+    return postgres_unreachable(PG_URL)
 
 
 def pg_schema_url() -> Iterator[str]:
@@ -29,17 +23,10 @@ def pg_schema_url() -> Iterator[str]:
     reason = pg_unreachable()
     if reason:
         pytest.skip(reason)
-    import psycopg
+    from hub.store._scratch import scratch_schema
 
-    schema = f"kp_store_{uuid.uuid4().hex[:12]}"
-    plain = PG_URL.replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with scratch_schema(PG_URL, "kp_store") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
