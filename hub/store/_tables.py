@@ -35,7 +35,9 @@ class SearchIndex(SQLModel, table=True):
     __tablename__ = "search_index"
     __table_args__ = (
         Index("ix_search_lookup", "rtype", "param", "value"),
-        Index("ix_search_resource", "rtype", "rid"),
+        # (rid, rtype), not (rtype, rid): an index led by rtype alone tempts PostgreSQL, before its statistics
+        # exist, to scan a whole type instead of using ix_search_lookup (searches then grow with the table).
+        Index("ix_search_resource", "rid", "rtype"),
     )
 
     pk: int | None = Field(default=None, primary_key=True)
