@@ -225,19 +225,19 @@ class DecisionBatch:
     def __init__(self, enforcer: Enforcer, s: Session) -> None:
         self.enforcer = enforcer
         self.session = s
+        self.now = datetime.now(UTC)  # one decision time for the batch: one audit append per requester
         self.policies: dict[str | None, Any] = {}
-        self.pending: dict[tuple[Requester, str, datetime], list[tuple[Decision, str | None, str | None]]] = {}
+        self.pending: dict[tuple[Requester, str], list[tuple[Decision, str | None, str | None]]] = {}
 
     def decide_one(self, s: Session, st: Stored, requester: Requester, *, action: str, now: datetime | None = None) -> Released | None:
-        now = now or datetime.now(UTC)
-        d = self.enforcer.decisions(s, [st], requester, now, policies=self.policies)[0]
+        d = self.enforcer.decisions(s, [st], requester, self.now, policies=self.policies)[0]
         if d.decision is not None:
-            self.pending.setdefault((requester, action, now), []).append((d.decision, d.patient_id, d.stored.ref))
+            self.pending.setdefault((requester, action), []).append((d.decision, d.patient_id, d.stored.ref))
         return release(d)
 
     def flush(self) -> None:
-        for (requester, action, now), decided in self.pending.items():
-            self.enforcer.audit_many(self.session, decided, requester, action, now)
+        for (requester, action), decided in self.pending.items():
+            self.enforcer.audit_many(self.session, decided, requester, action, self.now)
         self.pending.clear()
 
 
