@@ -35,8 +35,10 @@ def _claims(request: Request, action: str) -> Claims:
     if not token:
         raise Unauthorized("missing bearer token (header, ?token= or cookie)")
     claims: Claims = request.app.state.hub.tokens.verify(token)
-    if not allows(claims.scopes, "Subscription", action):
-        raise Forbidden(f"the admin views need a scope granting '{action}' on Subscription")
+    # The views list which resources of which patients were delivered or withheld: that reveals what
+    # exists for a patient, so (as for Consent and AuditEvent) only a scope naming Subscription will do.
+    if not allows(claims.scopes, "Subscription", action, allow_wildcard=False):
+        raise Forbidden(f"the admin views need a scope granting '{action}' on Subscription by name (a wildcard is not enough)")
     return claims
 
 

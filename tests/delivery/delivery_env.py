@@ -53,7 +53,7 @@ class Env:
         self.hub_url = ""
         from hub.auth import TokenService
 
-        self.token = TokenService(str(self.key_file)).issue("delivery-tests", "system/*.cruds", lifetime_s=3600)
+        self.token = TokenService(str(self.key_file)).issue("delivery-tests", "system/*.cruds system/Subscription.cruds", lifetime_s=3600)
         self.http = httpx.Client(timeout=30, headers={"Authorization": f"Bearer {self.token}"})
 
     # -- processes -----------------------------------------------------------------------------
