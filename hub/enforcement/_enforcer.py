@@ -64,10 +64,17 @@ class Enforcer:
             self.store.touch(s, _ALL_DIRECTIVES)
 
     # -- policy loading ------------------------------------------------------------------------
-    def _policy(self, s: Session, patient_id: str | None) -> Any:
+    def generations_for(self, s: Session, patient_ids: list[str]) -> dict[str, tuple[str | None, ...]]:
+        """The policy generation markers of many patients in one query (for a batch)."""
+        keys = [_DIRECTIVES + p for p in patient_ids]
+        values = self.store.generations(s, [*keys, _ALL_DIRECTIVES])
+        return {p: (values[i], values[-1]) for i, p in enumerate(patient_ids)}
+
+    def _policy(self, s: Session, patient_id: str | None, generation: tuple[str | None, ...] | None = None) -> Any:
         if patient_id is None:
             return compile_policy([], {}, patient_protected=False)
-        generation = self.store.generations(s, [_DIRECTIVES + patient_id, _ALL_DIRECTIVES])
+        if generation is None:
+            generation = self.store.generations(s, [_DIRECTIVES + patient_id, _ALL_DIRECTIVES])
         cached = self._policies.get(patient_id)
         if cached is not None and cached[0] == generation:
             return cached[1]
@@ -78,21 +85,44 @@ class Enforcer:
         return policy
 
     def _load_policy(self, s: Session, patient_id: str) -> Any:
-        found = self.store.search(s, parse_query("Consent", [("patient", f"Patient/{patient_id}"), ("_count", str(MAX_DIRECTIVES + 1))], max_count=MAX_DIRECTIVES + 1))
-        if len(found) > MAX_DIRECTIVES:  # more directives than the hub reads: never decide on a partial set
-            return PatientPolicy(readable=False, problem=f"more than {MAX_DIRECTIVES} directives", protected=True)
-        consents = [st.resource for st in found]
-        orgs: dict[str, dict[str, Any]] = {}
-        for consent in consents:
-            for ref in _references(consent):  # actors: Organizations and Practitioners, matched by identifier
-                if ref.startswith(("Organization/", "Practitioner/")) and ref not in orgs:
-                    rtype, _, rid = ref.partition("/")
-                    found = self.store.read_optional(s, rtype, rid)
-                    if found is not None:
-                        orgs[ref] = found.resource
-        patient = self.store.read_optional(s, "Patient", patient_id)
-        protected = patient is not None and _is_protected(patient.resource)
-        return compile_policy(consents, orgs, patient_protected=protected)
+        return self._load_policies(s, [patient_id])[patient_id]
+
+    def _load_policies(self, s: Session, patient_ids: list[str]) -> dict[str, Any]:
+        """Compile the policies of several patients from the store with one query per kind of input."""
+        limit = (MAX_DIRECTIVES + 1) * len(patient_ids)
+        refs = ",".join(f"Patient/{p}" for p in patient_ids)
+        found = self.store.search(s, parse_query("Consent", [("patient", refs), ("_count", str(limit))], max_count=limit))
+        by_patient: dict[str, list[dict[str, Any]]] = {p: [] for p in patient_ids}
+        for st in found:
+            pid = st.patient_id or patient_of(st.resource)
+            if pid in by_patient:
+                by_patient[pid].append(st.resource)
+        actor_keys = sorted({
+            (ref.partition("/")[0], ref.partition("/")[2])
+            for consents in by_patient.values() for c in consents for ref in _references(c)
+            if ref.startswith(("Organization/", "Practitioner/"))
+        })
+        actors = {f"{k[0]}/{k[1]}": st.resource for k, st in self.store.read_many(s, actor_keys).items()}
+        patients = self.store.read_many(s, [("Patient", p) for p in patient_ids])
+        out: dict[str, Any] = {}
+        for pid, consents in by_patient.items():
+            if len(consents) > MAX_DIRECTIVES:  # more directives than the hub reads: never decide on a partial set
+                out[pid] = PatientPolicy(readable=False, problem=f"more than {MAX_DIRECTIVES} directives", protected=True)
+                continue
+            orgs = {ref: actors[ref] for c in consents for ref in _references(c) if ref in actors}
+            patient = patients.get(("Patient", pid))
+            out[pid] = compile_policy(consents, orgs, patient_protected=patient is not None and _is_protected(patient.resource))
+        return out
+
+    def prime(self, s: Session, generations: dict[str, tuple[str | None, ...]]) -> None:
+        """Load in bulk the policies whose cached copy is missing or older than `generations`."""
+        stale = [p for p, g in generations.items() if (self._policies.get(p) or ((), None))[0] != g]
+        if not stale:
+            return
+        if len(self._policies) + len(stale) >= _POLICY_CACHE_SIZE:
+            self._policies.clear()
+        for pid, policy in self._load_policies(s, stale).items():
+            self._policies[pid] = (generations[pid], policy)
 
     def _patient_id(self, s: Session, st: Stored) -> str | None:
         """The patient a clinical resource is about: its patient search parameter, else the one Patient it
@@ -119,7 +149,14 @@ class Enforcer:
 
     # -- deciding ------------------------------------------------------------------------------
     def decisions(
-        self, s: Session, items: Iterable[Stored], requester: Requester, now: datetime | None = None, *, policies: dict[str | None, Any] | None = None
+        self,
+        s: Session,
+        items: Iterable[Stored],
+        requester: Requester,
+        now: datetime | None = None,
+        *,
+        policies: dict[str | None, Any] | None = None,
+        generations: dict[str, tuple[str | None, ...]] | None = None,
     ) -> list[Decided]:
         """Decide every item without auditing (a dry run, or the first half of `filter`). Non-clinical
         types get no decision; patient data whose patient cannot be told apart is denied (fail closed)."""
@@ -137,7 +174,7 @@ class Enforcer:
                     out.append(Decided(st, None, _NO_PATIENT))
                     continue
                 if pid not in policies:
-                    policies[pid] = self._policy(s, pid)
+                    policies[pid] = self._policy(s, pid, (generations or {}).get(pid or ""))
                 decision = decide(policies[pid], st.resource, requester, now)
             except Exception:  # fail closed: anything unexpected denies
                 decision = _ERROR
@@ -227,10 +264,17 @@ class DecisionBatch:
         self.session = s
         self.now = datetime.now(UTC)  # one decision time for the batch: one audit append per requester
         self.policies: dict[str | None, Any] = {}
+        self.generations: dict[str, tuple[str | None, ...]] = {}
         self.pending: dict[tuple[Requester, str], list[tuple[Decision, str | None, str | None]]] = {}
 
+    def prime(self, patient_ids: list[str]) -> None:
+        """Fetch the batch's generation markers in one query and load stale policies in bulk."""
+        generations = self.enforcer.generations_for(self.session, sorted(set(patient_ids)))
+        self.generations.update(generations)
+        self.enforcer.prime(self.session, generations)
+
     def decide_one(self, s: Session, st: Stored, requester: Requester, *, action: str, now: datetime | None = None) -> Released | None:
-        d = self.enforcer.decisions(s, [st], requester, self.now, policies=self.policies)[0]
+        d = self.enforcer.decisions(s, [st], requester, self.now, policies=self.policies, generations=self.generations)[0]
         if d.decision is not None:
             self.pending.setdefault((requester, action), []).append((d.decision, d.patient_id, d.stored.ref))
         return release(d)

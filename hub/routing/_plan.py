@@ -29,19 +29,55 @@ class Plan:
     decision: str | None = None
 
 
-def plan_delivery(store: Store, enforcer: Enforcer | DecisionBatch, s: Session, row: Delivery, route: Route | None, requester: Requester | None) -> Plan:
+@dataclass
+class Prefetched:
+    """Resources and holdings a batch of rows needs, read in two queries instead of four per row."""
+
+    resources: dict[tuple[str, str], Stored] = field(default_factory=dict)
+    holdings: dict[tuple[str, str, str], SubscriberHolding] = field(default_factory=dict)
+    complete: bool = False  # True: a key missing from the maps does not exist
+
+    def resource(self, store: Store, s: Session, rtype: str, rid: str) -> Stored | None:
+        if self.complete:
+            return self.resources.get((rtype, rid))
+        return store.read_optional(s, rtype, rid)
+
+    def holding(self, s: Session, key: tuple[str, str, str]) -> SubscriberHolding | None:
+        if self.complete:
+            return self.holdings.get(key)
+        return s.get(SubscriberHolding, key)
+
+
+def prefetch(store: Store, s: Session, rows: list[Delivery]) -> Prefetched:
+    from sqlalchemy import tuple_
+
+    res_keys = [(r.rtype, r.rid) for r in rows] + [("Patient", r.patient_id) for r in rows if r.patient_id]
+    hold_keys = [(r.subscription_id, r.rtype, r.rid) for r in rows] + [(r.subscription_id, "Patient", r.patient_id) for r in rows if r.patient_id]
+    holdings: dict[tuple[str, str, str], SubscriberHolding] = {}
+    if hold_keys:
+        cols = tuple_(SubscriberHolding.subscription_id, SubscriberHolding.rtype, SubscriberHolding.rid)
+        for h in s.execute(select(SubscriberHolding).where(cols.in_(sorted(set(hold_keys))))).scalars():
+            holdings[(h.subscription_id, h.rtype, h.rid)] = h
+    return Prefetched(store.read_many(s, res_keys), holdings, complete=True)
+
+
+def plan_delivery(
+    store: Store, enforcer: Enforcer | DecisionBatch, s: Session, row: Delivery, route: Route | None, requester: Requester | None,
+    pre: Prefetched | None = None,
+) -> Plan:
     """The plan for `row`; `requester` is the route's requester (None only when the route is gone).
     `enforcer` decides (and audits): the hub's Enforcer, or a DecisionBatch shared by a batch of rows."""
     plan = Plan()
     if route is None or route.status not in ("active", "error") or requester is None:
         plan.outcome = "cancelled"
         return plan
-    current = store.read_optional(s, row.rtype, row.rid)
-    held = s.get(SubscriberHolding, (row.subscription_id, row.rtype, row.rid))
+    pre = pre or Prefetched()
+    current = pre.resource(store, s, row.rtype, row.rid)
+    held = pre.holding(s, (row.subscription_id, row.rtype, row.rid))
     patient: Stored | None = None
     pid = row.patient_id
     if pid and row.rtype != "Patient":
-        patient = store.read_optional(s, "Patient", pid)
+        patient = pre.resource(store, s, "Patient", pid)
     now = datetime.now(UTC)
     released = None
     if current is not None and (row.rtype == "Patient" or route.matches(current.resource)):
@@ -54,7 +90,7 @@ def plan_delivery(store: Store, enforcer: Enforcer | DecisionBatch, s: Session, 
                 released = None
                 plan.decision = "deny-patient"
             else:
-                p_held = s.get(SubscriberHolding, (row.subscription_id, "Patient", pid))
+                p_held = pre.holding(s, (row.subscription_id, "Patient", pid))
                 if p_held is None or p_held.vid < patient.vid:
                     plan.requests.append(("PUT", f"Patient/{pid}", p_rel.resource))
                     plan.holds.append(("Patient", pid, patient.vid, pid))

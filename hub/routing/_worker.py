@@ -23,7 +23,7 @@ from sqlmodel import Session
 from hub.consent import Requester
 from hub.enforcement import DecisionBatch, Enforcer
 from hub.routing._claim import OPEN, _aware, claim_due, hold_key, paused_key
-from hub.routing._plan import Plan, plan_delivery
+from hub.routing._plan import Plan, plan_delivery, prefetch
 from hub.routing._send import DeliveryError, send
 from hub.routing._status import PERSISTENT_ATTEMPTS, set_subscription_status
 from hub.routing._subscriptions import Route, RouteTable, requester_for
@@ -114,6 +114,9 @@ class DeliveryWorker:
         with self.store.transaction() as s:
             batch = DecisionBatch(self.enforcer, s)
             rows = {r.pk: r for r in s.execute(select(Delivery).where(Delivery.pk.in_(pks))).scalars()}
+            live = [r for r in rows.values() if r.status == "sending"]
+            pre = prefetch(self.store, s, live)
+            batch.prime([r.patient_id for r in live if r.patient_id])
             for pk in pks:
                 row = rows.get(pk)
                 if row is None or row.status != "sending":
@@ -125,7 +128,7 @@ class DeliveryWorker:
                     if route.id not in requesters:
                         requesters[route.id] = requester_for(self.store, s, route)
                     requester = requesters[route.id]
-                work.append((pk, row.subscription_id, route, plan_delivery(self.store, batch, s, row, route, requester), None))
+                work.append((pk, row.subscription_id, route, plan_delivery(self.store, batch, s, row, route, requester, pre), None))
             batch.flush()
         return work
 

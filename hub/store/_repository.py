@@ -110,6 +110,15 @@ class Store:
         row = self._current_row(s, rtype, rid)
         return None if row is None or row.deleted else _stored(row)
 
+    def read_many(self, s: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Stored]:
+        """Current, not deleted versions of many resources in one query (absent keys are missing)."""
+        from sqlalchemy import tuple_
+
+        if not keys:
+            return {}
+        rows = s.execute(select(*_RV.c).where(tuple_(_RV.c.rtype, _RV.c.rid).in_(sorted(set(keys))), _RV.c.current.is_(True), _RV.c.deleted.is_(False)))
+        return {(r.rtype, r.rid): _stored(r) for r in rows}
+
     def vread(self, s: Session, rtype: str, rid: str, vid: int) -> Stored:
         row = s.execute(select(*_RV.c).where(_RV.c.rtype == rtype, _RV.c.rid == rid, _RV.c.vid == vid)).first()
         if row is None:

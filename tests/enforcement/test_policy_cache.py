@@ -96,3 +96,40 @@ def test_rolled_back_directive_never_reaches_the_cache(tmp_path: Path) -> None:
     with writer.store.transaction() as s:
         writer.store.update(s, _block({"identifier": {"system": HSA, "value": CU}}))
     assert not _visible(reader)
+
+
+def test_more_directives_than_the_hub_reads_denies_everything(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import hub.enforcement._enforcer as enforcer_module
+
+    monkeypatch.setattr(enforcer_module, "MAX_DIRECTIVES", 3)
+    reader, writer = _hubs(tmp_path)
+    _seed(writer)
+    with writer.store.transaction() as s:
+        for i in range(3):  # consents for units that do not matter: the policy is still readable
+            writer.store.update(s, {**_block({"identifier": {"system": HSA, "value": f"SE2321000016-Z{i}"}}), "id": f"c{i}"})
+    assert _visible(reader)
+    with writer.store.transaction() as s:
+        writer.store.update(s, {**_block({"identifier": {"system": HSA, "value": "SE2321000016-Z9"}}), "id": "c9"})
+    assert not _visible(reader)  # a partial directive set is never decided on
+
+
+def test_batch_of_deliveries_decides_each_patient_on_its_own_directives(tmp_path: Path) -> None:
+    from hub.consent import Requester
+    from hub.enforcement import DecisionBatch
+
+    _, writer = _hubs(tmp_path)
+    _seed(writer)
+    with writer.store.transaction() as s:
+        writer.store.update(s, {"resourceType": "Patient", "id": "q"})
+        other = writer.store.read(s, "AllergyIntolerance", "a").resource
+        writer.store.update(s, {**other, "id": "b", "patient": {"reference": "Patient/q"}})
+        writer.store.update(s, _block({"identifier": {"system": HSA, "value": CU}}))  # blocks patient p only
+    nurse = Requester(CG, OTHER_UNIT, "nurse", "TREAT")
+    with writer.store.transaction() as s:
+        batch = DecisionBatch(writer.enforcer, s)
+        batch.prime(["p", "q"])
+        a = writer.store.read(s, "AllergyIntolerance", "a")
+        b = writer.store.read(s, "AllergyIntolerance", "b")
+        assert batch.decide_one(s, a, nurse, action="E") is None
+        assert batch.decide_one(s, b, nurse, action="E") is not None
+        batch.flush()
