@@ -41,19 +41,21 @@ def search_params() -> dict[str, dict[str, SearchParam]]:
     return out
 
 
-def _walk(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
-    if not path:
-        if isinstance(node, list):
-            yield from node
-        elif node is not None:
-            yield node
-        return
-    if isinstance(node, list):
-        for item in node:
-            yield from _walk(item, path)
-        return
-    if isinstance(node, dict):
-        yield from _walk(node.get(path[0]), path[1:])
+def _walk(node: Any, path: tuple[str, ...]) -> list[Any]:
+    """The values at a dotted element path, lists flattened at every step (iterative: this runs for every
+    index row of every write)."""
+    current = node if isinstance(node, list) else [node]
+    for key in path:
+        step: list[Any] = []
+        for item in current:
+            if isinstance(item, dict):
+                value = item.get(key)
+                if isinstance(value, list):
+                    step.extend(value)
+                elif value is not None:
+                    step.append(value)
+        current = step
+    return [v for v in current if v is not None]
 
 
 def normalise_reference(ref: str) -> str | None:
