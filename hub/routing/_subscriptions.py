@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from hub.consent import Requester
 from hub.fhir.errors import Issue, Unprocessable
-from hub.store import KeyValue, SearchQuery, Store, matches, parse_criteria_string, parse_query
+from hub.store import SearchQuery, Store, matches, parse_criteria_string, parse_query
 
 PURPOSE_URL = "https://knutpunkt.se/fhir/StructureDefinition/subscription-purpose"
 RECIPIENT_URL = "https://knutpunkt.se/fhir/StructureDefinition/subscription-recipient"
 GENERATION_KEY = "subscriptions.generation"
+_CHECKED = "knutpunkt.routes_checked"
 HSA_SYSTEM = "urn:oid:1.2.752.29.4.19"
 
 
@@ -91,29 +91,27 @@ class RouteTable:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._generation: str | None = None
+        self._generation: str | None = "\x00unloaded"  # never a stored value: the first call loads
         self._routes: dict[str, Route] = {}
 
     def bump(self, s: Session) -> None:
-        row = s.get(KeyValue, GENERATION_KEY)
-        if row is None:
-            s.add(KeyValue(key=GENERATION_KEY, value="1"))
-        else:
-            row.value = str(int(row.value) + 1)
-            s.add(row)
-        s.flush()
+        """Move the generation marker (a fresh random value: concurrent bumps never meet on one value)."""
+        self.store.touch(s, GENERATION_KEY)
+        s.info.pop(_CHECKED, None)
 
     def active(self, s: Session) -> list[Route]:
-        row = s.execute(select(KeyValue).where(KeyValue.key == GENERATION_KEY)).scalars().first()
-        generation = row.value if row else "0"
-        if generation != self._generation:
-            routes: dict[str, Route] = {}
-            for st in self.store.search(s, parse_query("Subscription", [("status", "active,error"), ("_count", "1000")])):
-                route = route_of(st.resource)
-                if route is not None:
-                    routes[route.id] = route
-            self._routes = routes
-            self._generation = generation
+        """Active routes, checked against the generation marker once per transaction."""
+        if s.info.get(_CHECKED) is not self:
+            (generation,) = self.store.generations(s, [GENERATION_KEY])
+            if generation != self._generation:
+                routes: dict[str, Route] = {}
+                for st in self.store.search(s, parse_query("Subscription", [("status", "active,error"), ("_count", "1000")])):
+                    route = route_of(st.resource)
+                    if route is not None:
+                        routes[route.id] = route
+                self._routes = routes
+                self._generation = generation
+            s.info[_CHECKED] = self
         return list(self._routes.values())
 
     def get(self, s: Session, sub_id: str) -> Route | None:
