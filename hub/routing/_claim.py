@@ -82,11 +82,3 @@ def claim_due(store: Store, limit: int, lease: timedelta) -> list[int]:
         )
     return pks
 
-
-def pending_due(store: Store) -> int:
-    """How many open rows are due now (a cheap check for the sweeper)."""
-    now = utcnow()
-    with store.transaction() as s:
-        return int(
-            s.execute(select(func.count()).select_from(Delivery).where(Delivery.status.in_(OPEN), Delivery.next_attempt_at <= now)).scalar_one()
-        )

@@ -141,10 +141,6 @@ class Store:
         rid = str(uuid.uuid4())
         return self._write(s, {**resource, "id": rid}, None)
 
-    def insert_new(self, s: Session, resource: dict[str, Any]) -> Stored:
-        """Store a resource whose id is fresh (a new uuid the caller made): no look-up of a current version."""
-        return self._write(s, resource, None)
-
     def touch(self, s: Session, key: str) -> None:
         """Give a `hub_state` key a fresh random value in this transaction (a generation marker)."""
         from hub.store._tables import KeyValue
