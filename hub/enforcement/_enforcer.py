@@ -49,19 +49,21 @@ class Enforcer:
         store.add_listener(self.on_change)  # the cache is only safe with the markers moving on every write
 
     # -- keeping compiled policies exact -------------------------------------------------------
-    def on_change(self, s: Session, new: Stored, previous: Stored | None) -> None:
+    def on_change(self, s: Session, changes: list[tuple[Stored, Stored | None]]) -> None:
         """Store listener: every write that can change a decision moves a generation marker in the same
         transaction, so a cached compiled policy is used only while nothing it was built from changed."""
-        if new.rtype == "Consent":
-            pids = {st.patient_id or patient_of(st.resource) for st in (new, previous) if st is not None} - {None}
-            for pid in sorted(p for p in pids if p):
-                self.store.touch(s, _DIRECTIVES + pid)
-            if not pids:  # a directive whose patient cannot be told: invalidate every policy
-                self.store.touch(s, _ALL_DIRECTIVES)
-        elif new.rtype == "Patient":
-            self.store.touch(s, _DIRECTIVES + new.rid)
-        elif new.rtype in ("Organization", "Practitioner"):
-            self.store.touch(s, _ALL_DIRECTIVES)
+        keys: set[str] = set()
+        for new, previous in changes:
+            if new.rtype == "Consent":
+                pids = {st.patient_id or patient_of(st.resource) for st in (new, previous) if st is not None} - {None}
+                keys.update(_DIRECTIVES + p for p in pids if p)
+                if not pids:  # a directive whose patient cannot be told: invalidate every policy
+                    keys.add(_ALL_DIRECTIVES)
+            elif new.rtype == "Patient":
+                keys.add(_DIRECTIVES + new.rid)
+            elif new.rtype in ("Organization", "Practitioner"):
+                keys.add(_ALL_DIRECTIVES)
+        self.store.touch(s, *keys)
 
     # -- policy loading ------------------------------------------------------------------------
     def generations_for(self, s: Session, patient_ids: list[str]) -> dict[str, tuple[str | None, ...]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlmodel import Session
 
 from hub.routing._subscriptions import Route, RouteTable
@@ -26,6 +26,10 @@ from hub.store import (
 )
 
 NOT_ROUTED = frozenset({"AuditEvent", "Subscription", "OperationOutcome"})
+_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+
+# (subscription id, rtype, rid, vid, patient id, reason)
+Row = tuple[str, str, str, int, "str | None", str]
 
 
 class Outbox:
@@ -33,30 +37,37 @@ class Outbox:
         self.store = store
         self.routes = routes
 
-    def on_change(self, s: Session, new: Stored, previous: Stored | None) -> None:
-        """Store listener: runs inside the writing transaction."""
-        if new.rtype == "Subscription":
-            self.routes.bump(s)
-            return
-        if new.rtype in NOT_ROUTED:
-            return
-        if new.rtype == "Consent":
-            pid = patient_of(new.resource) or (patient_of(previous.resource) if previous else None)
-            if pid:
-                self.resync_patient(s, pid, reason="consent")
-            return
-        if new.rtype == "Patient":
-            for h in s.execute(select(SubscriberHolding).where(SubscriberHolding.rtype == "Patient", SubscriberHolding.rid == new.rid)).scalars():
-                self.enqueue(s, h.subscription_id, "Patient", new.rid, new.vid, new.rid, "change")
-            return
-        pid = patient_of(new.resource) or (patient_of(previous.resource) if previous else None)
-        for route in self.routes.active(s):
-            if route.matches(new.resource) or (previous is not None and route.matches(previous.resource)):
-                self.enqueue(s, route.id, new.rtype, new.rid, new.vid, pid, "change")
+    def on_change(self, s: Session, changes: list[tuple[Stored, Stored | None]]) -> None:
+        """Store listener: runs inside the writing transaction, once per write or batch of writes."""
+        patient_ids = sorted({new.rid for new, _ in changes if new.rtype == "Patient"})
+        holders: dict[str, list[str]] = {}
+        if patient_ids:  # a changed Patient goes to the subscribers that hold it
+            for h in s.execute(select(SubscriberHolding.subscription_id, SubscriberHolding.rid)
+                               .where(SubscriberHolding.rtype == "Patient", SubscriberHolding.rid.in_(patient_ids))):
+                holders.setdefault(h.rid, []).append(h.subscription_id)
+        rows: list[Row] = []
+        for new, previous in changes:
+            if new.rtype == "Subscription":
+                self.routes.bump(s)
+            elif new.rtype in NOT_ROUTED:
+                continue
+            elif new.rtype == "Consent":
+                pid = patient_of(new.resource) or (patient_of(previous.resource) if previous else None)
+                if pid:
+                    self.enqueue_many(s, rows)  # what came before keeps its place in the order
+                    rows = []
+                    self.resync_patient(s, pid, reason="consent")
+            elif new.rtype == "Patient":
+                rows.extend((sub_id, "Patient", new.rid, new.vid, new.rid, "change") for sub_id in sorted(holders.get(new.rid, ())))
+            else:
+                pid = patient_of(new.resource) or (patient_of(previous.resource) if previous else None)
+                for route in self.routes.active(s):
+                    if route.matches(new.resource) or (previous is not None and route.matches(previous.resource)):
+                        rows.append((route.id, new.rtype, new.rid, new.vid, pid, "change"))
+        self.enqueue_many(s, rows)
 
     def resync_patient(self, s: Session, patient_id: str, reason: str) -> int:
         """Enqueue a sync of every resource of a patient that any route holds or would match."""
-        n = 0
         held = s.execute(select(SubscriberHolding).where(SubscriberHolding.patient_id == patient_id)).scalars().all()
         seen: set[tuple[str, str, str]] = set()
         for h in held:
@@ -66,10 +77,8 @@ class Outbox:
         for route in self.routes.active(s):
             for st in self._patient_matches(s, route, patient_id):
                 seen.add((route.id, st.rtype, st.rid))
-        for sub_id, rtype, rid in sorted(seen):
-            self.enqueue(s, sub_id, rtype, rid, 0, patient_id, reason)
-            n += 1
-        return n
+        self.enqueue_many(s, [(sub_id, rtype, rid, 0, patient_id, reason) for sub_id, rtype, rid in sorted(seen)])
+        return len(seen)
 
     def _patient_matches(self, s: Session, route: Route, patient_id: str) -> list[Stored]:
         if "patient" not in search_params().get(route.query.rtype, {}):
@@ -82,26 +91,42 @@ class Outbox:
         return self.store.search(s, q)
 
     def enqueue(self, s: Session, sub_id: str, rtype: str, rid: str, vid: int, patient_id: str | None, reason: str) -> None:
-        """A newer change supersedes an undelivered older row of the same resource (rows being sent stay);
-        the new row keeps the older one's backoff, so a failing subscriber is not hammered by every change."""
+        self.enqueue_many(s, [(sub_id, rtype, rid, vid, patient_id, reason)])
+
+    def enqueue_many(self, s: Session, rows: list[Row]) -> None:
+        """Insert outbox rows in order, in a fixed number of statements. A newer change supersedes an
+        undelivered older row of the same resource (rows being sent stay); the new row keeps the older
+        one's backoff, so a failing subscriber is not hammered by every change."""
+        if not rows:
+            return
+        latest: dict[tuple[str, str, str], Row] = {}
+        for row in rows:  # within one batch, the last row of a resource supersedes the earlier ones
+            latest.pop(row[:3], None)
+            latest[row[:3]] = row
         now = utcnow()
+        keys = sorted(latest)
         older = s.execute(
-            select(Delivery.pk, Delivery.attempts, Delivery.next_attempt_at)
-            .where(Delivery.subscription_id == sub_id, Delivery.rtype == rtype, Delivery.rid == rid, Delivery.status == "pending")
+            select(_DELIVERY.c.pk, _DELIVERY.c.subscription_id, _DELIVERY.c.rtype, _DELIVERY.c.rid, _DELIVERY.c.attempts, _DELIVERY.c.next_attempt_at)
+            .where(tuple_(_DELIVERY.c.subscription_id, _DELIVERY.c.rtype, _DELIVERY.c.rid).in_(keys), _DELIVERY.c.status == "pending")
         ).all()
-        attempts, due = 0, now
+        backoff: dict[tuple[str, str, str], tuple[int, datetime]] = {}
+        for o in older:
+            key = (o.subscription_id, o.rtype, o.rid)
+            attempts, due = backoff.get(key, (0, now))
+            backoff[key] = (max(attempts, o.attempts), max(due, _aware(o.next_attempt_at)))
         if older:
             s.execute(
-                update(Delivery)
-                .where(Delivery.pk.in_([o.pk for o in older]), Delivery.status == "pending")
+                update(_DELIVERY)
+                .where(_DELIVERY.c.pk.in_(sorted(o.pk for o in older)), _DELIVERY.c.status == "pending")
                 .values(status="superseded", finished_at=now)
-                .execution_options(synchronize_session=False)
             )
-            attempts = max(o.attempts for o in older)
-            due = max([now, *(_aware(o.next_attempt_at) for o in older)])
-        s.add(Delivery(subscription_id=sub_id, rtype=rtype, rid=rid, vid=vid, patient_id=patient_id, reason=reason, status="pending",
-                       attempts=attempts, next_attempt_at=due, created_at=now))
-        s.flush()
+        values = []
+        for sub_id, rtype, rid, vid, patient_id, reason in latest.values():
+            attempts, due = backoff.get((sub_id, rtype, rid), (0, now))
+            values.append({"subscription_id": sub_id, "rtype": rtype, "rid": rid, "vid": vid, "patient_id": patient_id, "reason": reason,
+                           "status": "pending", "action": None, "attempts": attempts, "next_attempt_at": due, "created_at": now,
+                           "finished_at": None, "last_error": None, "decision": None})
+        s.execute(insert(_DELIVERY), values)
 
 
 def _aware(dt: datetime) -> datetime:

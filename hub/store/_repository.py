@@ -72,7 +72,8 @@ def _stored(row: Any) -> Stored:
     return Stored(row.rtype, row.rid, row.vid, row.last_updated, row.deleted, orjson.loads(row.content) if row.content else {}, row.patient_id)
 
 
-Listener = Callable[[Session, Stored, "Stored | None"], None]
+Change = tuple[Stored, "Stored | None"]  # (new version, previous visible version)
+Listener = Callable[[Session, list[Change]], None]
 
 
 class Store:
@@ -84,8 +85,14 @@ class Store:
         self.is_postgres = engine.dialect.name == "postgresql"
 
     def add_listener(self, fn: Listener) -> None:
-        """`fn(session, new, previous)` runs inside the writing transaction after every write or delete."""
+        """`fn(session, [(new, previous), ...])` runs inside the writing transaction after every write,
+        delete or batch of writes (one call per batch, in write order)."""
         self._listeners.append(fn)
+
+    def _notify(self, s: Session, changes: list[Change]) -> None:
+        if changes:
+            for fn in self._listeners:
+                fn(s, changes)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -105,6 +112,19 @@ class Store:
         if row.deleted:
             raise Gone(f"{rtype}/{rid} was deleted")
         return _stored(row)
+
+    def current_rows(self, s: Session, keys: list[tuple[str, str]], *, lock: bool = True) -> dict[tuple[str, str], Any]:
+        """The current rows (deleted ones too) of many resources in one query, locked for update on
+        PostgreSQL in key order (concurrent batches lock in the same order, so they cannot deadlock)."""
+        from sqlalchemy import tuple_
+
+        if not keys:
+            return {}
+        ordered = sorted(set(keys))
+        stmt = select(*_RV.c).where(tuple_(_RV.c.rtype, _RV.c.rid).in_(ordered), _RV.c.current.is_(True)).order_by(_RV.c.rtype, _RV.c.rid)
+        if lock and self.is_postgres:
+            stmt = stmt.with_for_update()
+        return {(r.rtype, r.rid): r for r in s.execute(stmt)}
 
     def read_optional(self, s: Session, rtype: str, rid: str) -> Stored | None:
         row = self._current_row(s, rtype, rid)
@@ -141,18 +161,20 @@ class Store:
         rid = str(uuid.uuid4())
         return self._write(s, {**resource, "id": rid}, None)
 
-    def touch(self, s: Session, key: str) -> None:
-        """Give a `hub_state` key a fresh random value in this transaction (a generation marker)."""
+    def touch(self, s: Session, *keys: str) -> None:
+        """Give `hub_state` keys fresh random values in this transaction (generation markers); one
+        statement, keys in sorted order (concurrent writers lock them in the same order)."""
         from hub.store._tables import KeyValue
 
+        if not keys:
+            return
         table = KeyValue.__table__  # type: ignore[attr-defined]
-        value = uuid.uuid4().hex
         if self.is_postgres:
             from sqlalchemy.dialects.postgresql import insert as upsert
         else:
             from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-        stmt = upsert(table).values(key=key, value=value)
-        s.execute(stmt.on_conflict_do_update(index_elements=[table.c.key], set_={"value": value}))
+        stmt = upsert(table).values([{"key": k, "value": uuid.uuid4().hex} for k in sorted(set(keys))])
+        s.execute(stmt.on_conflict_do_update(index_elements=[table.c.key], set_={"value": stmt.excluded.value}))
 
     def generations(self, s: Session, keys: list[str]) -> tuple[str | None, ...]:
         """The current values of `hub_state` keys (None where absent), in order."""
@@ -181,9 +203,7 @@ class Store:
             s.execute(_INSERT_VERSION, versions)
         if index:
             s.execute(_INSERT_INDEX, index)
-        for st in stored:
-            for fn in self._listeners:
-                fn(s, st, None)
+        self._notify(s, [(st, None) for st in stored])
         return stored
 
     def update(self, s: Session, resource: dict[str, Any], *, if_match: int | None = None) -> tuple[Stored, bool]:
@@ -211,40 +231,60 @@ class Store:
         ))
         s.execute(_DELETE_INDEX, {"q_rtype": rtype, "q_rid": rid})
         stored = Stored(rtype, rid, current.vid + 1, now, True, body)
-        for fn in self._listeners:
-            fn(s, stored, previous)
+        self._notify(s, [(stored, previous)])
         return stored
 
     def _write(self, s: Session, resource: dict[str, Any], current: Any) -> Stored:
-        rtype, rid = resource["resourceType"], resource["id"]
+        return self.write_many(s, [(resource, current)])[0]
+
+    def write_many(self, s: Session, items: list[tuple[dict[str, Any], Any]]) -> list[Stored]:
+        """Write new versions of many resources: `(resource with id, its current row or None)`, each
+        (rtype, id) at most once. A fixed number of statements whatever the count; listeners get one call."""
         now = utcnow()
-        vid = 1 if current is None else current.vid + 1
-        meta = dict(resource.get("meta") or {})
-        meta["versionId"] = str(vid)
-        meta["lastUpdated"] = fhir_instant(now)
-        body = {"resourceType": rtype, "id": rid, "meta": meta}
-        body.update({k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")})
-        previous = None
-        if current is not None:
-            previous = None if current.deleted else _stored(current)
-            s.execute(_RETIRE, {"q_seq": current.seq})
-        pid = patient_of(body)
+        stamp = fhir_instant(now)
+        versions: list[dict[str, Any]] = []
+        index: list[dict[str, Any]] = []
+        retire: list[int] = []
+        reindex: list[tuple[str, str]] = []
+        changes: list[Change] = []
+        for resource, current in items:
+            rtype, rid = resource["resourceType"], resource["id"]
+            vid = 1 if current is None else current.vid + 1
+            meta = dict(resource.get("meta") or {})
+            meta["versionId"] = str(vid)
+            meta["lastUpdated"] = stamp
+            body = {"resourceType": rtype, "id": rid, "meta": meta}
+            body.update({k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")})
+            previous = None
+            if current is not None:
+                previous = None if current.deleted else _stored(current)
+                retire.append(current.seq)
+                reindex.append((rtype, rid))
+            pid = patient_of(body)
+            versions.append({"rtype": rtype, "rid": rid, "vid": vid, "last_updated": now, "deleted": False, "current": True,
+                             "patient_id": pid, "content": orjson.dumps(body).decode()})
+            index.extend({"rtype": rtype, "rid": rid, "param": p, "system": sy, "value": v} for p, sy, v in index_rows(body))
+            changes.append((Stored(rtype, rid, vid, now, False, body, pid), previous))
+        if len({(st.rtype, st.rid) for st, _ in changes}) != len(changes):
+            raise ValueError("write_many: a resource appears more than once in one batch")
+        if len(retire) == 1:
+            s.execute(_RETIRE, {"q_seq": retire[0]})
+        elif retire:
+            s.execute(update(_RV).where(_RV.c.seq.in_(retire)).values(current=False))
         try:
-            s.execute(_INSERT_VERSION, {
-                "rtype": rtype, "rid": rid, "vid": vid, "last_updated": now, "deleted": False, "current": True,
-                "patient_id": pid, "content": orjson.dumps(body).decode(),
-            })
+            s.execute(_INSERT_VERSION, versions[0] if len(versions) == 1 else versions)
         except IntegrityError as exc:  # unique (rtype, rid, vid): a concurrent writer won
-            raise Conflict(f"concurrent update of {rtype}/{rid}") from exc
-        if current is not None:
-            s.execute(_DELETE_INDEX, {"q_rtype": rtype, "q_rid": rid})
-        rows = [{"rtype": rtype, "rid": rid, "param": p, "system": sy, "value": v} for p, sy, v in index_rows(body)]
-        if rows:
-            s.execute(_INSERT_INDEX, rows)
-        stored = Stored(rtype, rid, vid, now, False, body, pid)
-        for fn in self._listeners:
-            fn(s, stored, previous)
-        return stored
+            raise Conflict(f"concurrent update of {', '.join(f'{st.rtype}/{st.rid}' for st, _ in changes[:5])}") from exc
+        if len(reindex) == 1:
+            s.execute(_DELETE_INDEX, {"q_rtype": reindex[0][0], "q_rid": reindex[0][1]})
+        elif reindex:
+            from sqlalchemy import tuple_
+
+            s.execute(delete(_SI).where(tuple_(_SI.c.rtype, _SI.c.rid).in_(sorted(reindex))))
+        if index:
+            s.execute(_INSERT_INDEX, index)
+        self._notify(s, changes)
+        return [st for st, _ in changes]
 
     # -- search --------------------------------------------------------------------------------
     def search(self, s: Session, query: SearchQuery) -> list[Stored]:

@@ -116,10 +116,11 @@ def test_search_string_date_and_missing(store):
 def test_listener_runs_in_the_transaction_and_rolls_back_with_it(store):
     seen = []
 
-    def listener(s, new, previous):
-        seen.append((new.ref, new.vid, previous.vid if previous else None))
-        if new.resource.get("gender") == "unknown":
-            raise RuntimeError("listener failure")
+    def listener(s, changes):
+        for new, previous in changes:
+            seen.append((new.ref, new.vid, previous.vid if previous else None))
+            if new.resource.get("gender") == "unknown":
+                raise RuntimeError("listener failure")
 
     store.add_listener(listener)
     with store.transaction() as s:
@@ -130,6 +131,37 @@ def test_listener_runs_in_the_transaction_and_rolls_back_with_it(store):
     with store.transaction() as s:
         assert store.read(s, "Patient", st.rid).vid == 1
         assert [h.vid for h in store.history(s, "Patient", st.rid)] == [1]
+
+
+def test_write_many_writes_a_batch_in_one_listener_call(store):
+    calls = []
+    store.add_listener(lambda s, changes: calls.append([(n.ref, n.vid, p.vid if p else None) for n, p in changes]))
+    with store.transaction() as s:
+        old = store.create(s, _patient("1", gender="male"))
+    calls.clear()
+    with store.transaction() as s:
+        current = store.current_rows(s, [("Patient", old.rid), ("Patient", "new-1")])
+        assert set(current) == {("Patient", old.rid)}
+        written = store.write_many(s, [
+            ({**_patient("2", gender="female"), "id": "new-1"}, None),
+            ({**_patient("1", gender="other"), "id": old.rid}, current[("Patient", old.rid)]),
+        ])
+    assert [(w.ref, w.vid) for w in written] == [("Patient/new-1", 1), (f"Patient/{old.rid}", 2)]
+    assert calls == [[("Patient/new-1", 1, None), (f"Patient/{old.rid}", 2, 1)]]
+    # the search index follows the new versions, the old version is history
+    assert _search(store, "Patient", ("gender", "male")) == []
+    assert _search(store, "Patient", ("gender", "other")) == [old.rid]
+    assert _search(store, "Patient", ("gender", "female")) == ["new-1"]
+    with store.transaction() as s:
+        assert [h.vid for h in store.history(s, "Patient", old.rid)] == [2, 1]
+        assert store.read(s, "Patient", old.rid).resource["meta"]["versionId"] == "2"
+
+
+def test_write_many_refuses_a_resource_twice_in_one_batch(store):
+    with pytest.raises(ValueError), store.transaction() as s:
+        store.write_many(s, [({**_patient("1"), "id": "same"}, None), ({**_patient("2"), "id": "same"}, None)])
+    with store.transaction() as s:
+        assert store.read_optional(s, "Patient", "same") is None
 
 
 def test_reindex(store):
