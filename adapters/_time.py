@@ -6,7 +6,7 @@ RIV-TA TimeStampType is `YYYYMMDDhhmmss` local Swedish time, DateType `YYYYMMDD`
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -16,8 +16,10 @@ DATE = re.compile(r"^(19|20)\d\d(0[1-9]|1[012])(0[1-9]|[12][0-9]|3[01])$")
 
 def parse_timestamp(value: str) -> datetime:
     """`YYYYMMDDhhmmss` (Swedish local time) as an aware datetime; ValueError when not a real instant."""
-    naive = datetime.strptime(value, "%Y%m%d%H%M%S")
-    return naive.replace(tzinfo=STOCKHOLM)
+    if len(value) != 14 or not (value.isascii() and value.isdigit()):
+        raise ValueError(f"'{value}' is not YYYYMMDDhhmmss")
+    # int fields, not strptime: strptime consults the locale on every call (hot in bulk ingest)
+    return datetime(int(value[:4]), int(value[4:6]), int(value[6:8]), int(value[8:10]), int(value[10:12]), int(value[12:14]), tzinfo=STOCKHOLM)
 
 
 def timestamp_to_fhir(value: str) -> str:
@@ -27,7 +29,9 @@ def timestamp_to_fhir(value: str) -> str:
 
 def date_to_fhir(value: str) -> str:
     """`YYYYMMDD` → FHIR date `YYYY-MM-DD` (ValueError for an impossible date)."""
-    return datetime.strptime(value, "%Y%m%d").date().isoformat()
+    if len(value) != 8 or not (value.isascii() and value.isdigit()):
+        raise ValueError(f"'{value}' is not YYYYMMDD")
+    return date(int(value[:4]), int(value[4:6]), int(value[6:8])).isoformat()
 
 
 _V2_DTM = re.compile(r"^(\d{4}|\d{6}|\d{8}|\d{10}|\d{12}|\d{14})(\.\d{1,4})?([+-]\d{4})?$")

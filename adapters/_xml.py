@@ -7,6 +7,7 @@ entities (billion laughs) can be declared; libxml2 never loads a DTD or touches 
 from __future__ import annotations
 
 import re
+import threading
 
 from lxml import etree
 
@@ -26,8 +27,18 @@ def _line_of(payload: bytes, offset: int) -> tuple[int, int]:
     return head.count(b"\n") + 1, offset - (head.rfind(b"\n") + 1) + 1
 
 
+_PARSERS = threading.local()  # building a parser costs more than parsing a small document; one per thread
+
+
 def hardened_parser() -> etree.XMLParser:
-    """An lxml parser that never resolves entities, loads a DTD or touches the network."""
+    """This thread's lxml parser that never resolves entities, loads a DTD or touches the network."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = _new_parser()
+    return parser
+
+
+def _new_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,

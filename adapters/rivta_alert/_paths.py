@@ -21,14 +21,14 @@ def core(name: str) -> str:
 
 
 def children(elem: etree._Element, name: str, ns: str = CORE_NS) -> list[etree._Element]:
-    """Child elements named `name` in namespace `ns`."""
-    return elem.findall(f"{{{ns}}}{name}")
+    """Child elements named `name` in namespace `ns` (iterchildren: no path parsing, unlike findall)."""
+    return list(elem.iterchildren(f"{{{ns}}}{name}"))
 
 
 def child(elem: etree._Element | None, name: str) -> etree._Element | None:
     if elem is None:
         return None
-    return elem.find(f"{{{CORE_NS}}}{name}")
+    return next(elem.iterchildren(f"{{{CORE_NS}}}{name}"), None)
 
 
 def text(elem: etree._Element | None, *names: str) -> str | None:

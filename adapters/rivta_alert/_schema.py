@@ -97,13 +97,28 @@ def check_response(response: etree._Element) -> list[Issue]:
     return issues
 
 
+_KNOWN: dict[int, dict[str, tuple[str, int, int]]] = {}
+_SPLIT: dict[str, tuple[str, str]] = {}  # tag → (local name, namespace): documents repeat a few dozen tags
+
+
+def _split(tag: str) -> tuple[str, str]:
+    found = _SPLIT.get(tag)
+    if found is None:
+        if len(_SPLIT) > 10_000:  # foreign extension elements must not grow it without bound
+            _SPLIT.clear()
+        found = _SPLIT[tag] = (local(tag), namespace(tag))
+    return found
+
+
 def _check_children(elem: etree._Element, spec: list[_Child], own_ns: str, issues: list[Issue]) -> None:
-    known = {name: (typ, lo, hi) for name, typ, lo, hi in spec}
+    known = _KNOWN.get(id(spec))
+    if known is None:
+        known = _KNOWN[id(spec)] = {name: (typ, lo, hi) for name, typ, lo, hi in spec}
     counts: dict[str, int] = {}
     for c in elem:
         if not isinstance(c.tag, str):
             continue
-        name, ns = local(c.tag), namespace(c.tag)
+        name, ns = _split(c.tag)
         if ns != own_ns:
             if ns in (CORE_NS, RESPONDER_NS) or ns == "":
                 where = f"namespace {ns}" if ns else "no namespace"
@@ -126,7 +141,7 @@ def _check_element(elem: etree._Element, typ: str, issues: list[Issue]) -> None:
     if typ in TYPES:
         _check_children(elem, TYPES[typ], CORE_NS, issues)
         return
-    if any(isinstance(c.tag, str) and namespace(c.tag) in (CORE_NS, RESPONDER_NS, "") for c in elem):
+    if len(elem) and any(isinstance(c.tag, str) and _split(c.tag)[1] in (CORE_NS, RESPONDER_NS, "") for c in elem):
         issues.append(issue("structure", f"'{local(elem.tag)}' must hold a simple value, not elements", elem))
         return
     pattern = _SIMPLE.get(typ)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.fhir.errors import InvalidInput, Issue
-from hub.interactions import Caller, Result, process_bundle
+from hub.fhir.errors import FhirError, InvalidInput, Issue
+from hub.interactions import Caller, Result
 from hub.wiring import Hub
 
 
@@ -51,10 +51,33 @@ def to_transaction(collection: dict[str, Any]) -> dict[str, Any]:
 
 
 def ingest(hub: Hub, caller: Caller, adapter_name: str, payload: bytes, base: str = "") -> Result:
-    collection = convert(adapter_name, payload)
-    result = process_bundle(hub, caller, to_transaction(collection), base)
-    result.status = 201
-    return result
+    """One source document through the whole pipeline; raises the FhirError that rejected it."""
+    (outcome,) = ingest_many(hub, caller, adapter_name, [payload], base)
+    if isinstance(outcome, FhirError):
+        raise outcome
+    return outcome
 
 
-__all__ = ["convert", "ingest", "to_transaction"]
+def ingest_many(hub: Hub, caller: Caller, adapter_name: str, payloads: list[bytes], base: str = "") -> list[Result | FhirError]:
+    """Many source documents, each all-or-nothing on its own, committed together in order (the outcome
+    of ingesting them one by one, in a few statements per batch): a Result (201) or the FhirError that
+    rejected the document, per document."""
+    from hub.interactions import process_transactions
+
+    out: list[Result | FhirError | None] = [None] * len(payloads)
+    bundles: list[dict[str, Any]] = []
+    positions: list[int] = []
+    for i, payload in enumerate(payloads):
+        try:
+            bundles.append(to_transaction(convert(adapter_name, payload)))
+            positions.append(i)
+        except FhirError as exc:
+            out[i] = exc
+    for i, outcome in zip(positions, process_transactions(hub, caller, bundles, base), strict=True):
+        if isinstance(outcome, Result):
+            outcome.status = 201
+        out[i] = outcome
+    return [o for o in out if o is not None]
+
+
+__all__ = ["convert", "ingest", "ingest_many", "to_transaction"]

@@ -194,13 +194,33 @@ def _may_read_explicitly(caller: Caller, rtype: str) -> bool:
 def conditional_matches(hub: Hub, s: Session, rtype: str, query_string: str) -> list[Stored]:
     from urllib.parse import parse_qsl
 
-    q = parse_query(rtype, parse_qsl(query_string.split("?", 1)[-1], keep_blank_values=True))
+    pairs = parse_qsl(query_string.split("?", 1)[-1], keep_blank_values=True)
+    q = parse_query(rtype, pairs)
     q.count = 2
+    hub.store.lock_keys(s, [condition_key(rtype, pairs)])  # a concurrent identical condition waits for this commit
     return hub.store.search(s, q)
+
+
+def condition_key(rtype: str, pairs: list[tuple[str, str]]) -> str:
+    """The lock name of a conditional interaction's search (same criteria, same name)."""
+    return f"condition:{rtype}?" + "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
 def after_write(hub: Hub, st: Stored, before: Stored | None = None) -> None:
     """Effects outside the database once a write committed: terminology registration, delivery wake-up."""
+    _register_terminology(st, before)
+    hub.wake()
+
+
+def after_writes(hub: Hub, written: list[Stored]) -> None:
+    """`after_write` for many committed writes: one delivery wake-up."""
+    for st in written:
+        _register_terminology(st, None)
+    if written:
+        hub.wake()
+
+
+def _register_terminology(st: Stored, before: Stored | None) -> None:
     if st.rtype in ("CodeSystem", "ValueSet", "ConceptMap", "NamingSystem"):
         try:
             from hub.terminology import default_service
@@ -215,4 +235,3 @@ def after_write(hub: Hub, st: Stored, before: Stored | None = None) -> None:
             import logging
 
             logging.getLogger("knutpunkt").exception("terminology registration failed for %s", st.ref)
-    hub.wake()

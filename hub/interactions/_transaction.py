@@ -6,7 +6,6 @@ GET; `fullUrl`s (incl. `urn:uuid:`) are resolved to the ids the hub assigns and 
 
 from __future__ import annotations
 
-import copy
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,20 +24,30 @@ def _bad(i: int, msg: str, where: str = "request") -> InvalidInput:
     return InvalidInput(msg, [Issue("error", "invalid", msg, (f"Bundle.entry[{i}].{where}",))])
 
 
-def _rewrite(node: Any, mapping: dict[str, str], unresolved: list[str]) -> Any:
-    if isinstance(node, dict):
-        out = {}
-        for k, v in node.items():
-            if k == "reference" and isinstance(v, str):
-                if v in mapping:
-                    v = mapping[v]
-                elif v.startswith("urn:uuid:") or v.startswith("urn:oid:"):
-                    unresolved.append(v)
-            out[k] = _rewrite(v, mapping, unresolved)
-        return out
-    if isinstance(node, list):
-        return [_rewrite(x, mapping, unresolved) for x in node]
-    return node
+def _rewrite(node: dict[str, Any], mapping: dict[str, str], unresolved: list[str]) -> dict[str, Any]:
+    """A copy of `node` with every `reference` in `mapping` replaced (unresolved `urn:` ones collected)."""
+    out: dict[str, Any] = {}
+    for k, v in node.items():
+        t = type(v)
+        if t is dict:
+            v = _rewrite(v, mapping, unresolved)
+        elif t is list:
+            v = [_rewrite(x, mapping, unresolved) if type(x) is dict else x for x in v]
+        elif k == "reference" and t is str:
+            if v in mapping:
+                v = mapping[v]
+            elif v.startswith(("urn:uuid:", "urn:oid:")):
+                unresolved.append(v)
+        out[k] = v
+    return out
+
+
+def in_entry(exc: FhirError, i: int) -> FhirError:
+    """Re-locate a resource's issues (`AllergyIntolerance.code`) to its Bundle entry."""
+    where = f"Bundle.entry[{i}].resource"
+    exc.issues = [Issue(x.severity, x.code, x.diagnostics, tuple(f"{where}.{e.split('.', 1)[-1]}" if "." in e else where for e in x.expression) or (where,))
+                  for x in exc.issues]
+    return exc
 
 
 def _split_url(url: str) -> tuple[str, str | None, str | None]:
@@ -123,15 +132,14 @@ def _transaction(hub: Hub, caller: Caller, entries: list[dict[str, Any]], base: 
         for plan in plans:
             if plan["method"] in ("POST", "PUT"):
                 unresolved: list[str] = []
-                res = _rewrite(copy.deepcopy(plan["resource"]), mapping, unresolved)
+                res = _rewrite(plan["resource"], mapping, unresolved)  # a copy: the client's Bundle stays as it was
                 if unresolved:
                     raise _bad(plan["i"], f"unresolved reference(s) {sorted(set(unresolved))}", "resource")
                 res["id"] = plan["rid"]
                 try:
                     check_resource(res, plan["rtype"], hub.settings)
                 except FhirError as exc:
-                    exc.issues = [Issue(x.severity, x.code, x.diagnostics, tuple(f"Bundle.entry[{plan['i']}].resource.{e.split('.', 1)[-1]}" if "." in e else f"Bundle.entry[{plan['i']}].resource" for e in x.expression) or (f"Bundle.entry[{plan['i']}].resource",)) for x in exc.issues]
-                    raise
+                    raise in_entry(exc, plan["i"]) from None
                 plan["resource"] = res
         # 3. write, in the order the specification gives
         written: list[Stored] = []
@@ -168,8 +176,7 @@ def _transaction(hub: Hub, caller: Caller, entries: list[dict[str, Any]], base: 
 
                     r = search_in(hub, s, caller, plan["rtype"], parse_qsl(plan["qs"] or "", keep_blank_values=True), base)
                 responses[plan["i"]] = {"resource": r.body, "response": {"status": str(r.status)}}
-    for st in written:
-        _crud.after_write(hub, st)
+    _crud.after_writes(hub, written)
     return Result(200, {"resourceType": "Bundle", "type": "transaction-response", "entry": [responses[p["i"]] for p in plans]})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from hub.routing._subscriptions import Route, RouteTable
@@ -20,6 +20,8 @@ from hub.store import (
     Store,
     Stored,
     SubscriberHolding,
+    keys_in,
+    one_of,
     patient_of,
     search_params,
     utcnow,
@@ -43,7 +45,7 @@ class Outbox:
         holders: dict[str, list[str]] = {}
         if patient_ids:  # a changed Patient goes to the subscribers that hold it
             for h in s.execute(select(SubscriberHolding.subscription_id, SubscriberHolding.rid)
-                               .where(SubscriberHolding.rtype == "Patient", SubscriberHolding.rid.in_(patient_ids))):
+                               .where(SubscriberHolding.rtype == "Patient", one_of(SubscriberHolding.rid, patient_ids, self.store.is_postgres))):
                 holders.setdefault(h.rid, []).append(h.subscription_id)
         rows: list[Row] = []
         for new, previous in changes:
@@ -107,7 +109,7 @@ class Outbox:
         keys = sorted(latest)
         older = s.execute(
             select(_DELIVERY.c.pk, _DELIVERY.c.subscription_id, _DELIVERY.c.rtype, _DELIVERY.c.rid, _DELIVERY.c.attempts, _DELIVERY.c.next_attempt_at)
-            .where(tuple_(_DELIVERY.c.subscription_id, _DELIVERY.c.rtype, _DELIVERY.c.rid).in_(keys), _DELIVERY.c.status == "pending")
+            .where(keys_in((_DELIVERY.c.subscription_id, _DELIVERY.c.rtype, _DELIVERY.c.rid), keys, self.store.is_postgres), _DELIVERY.c.status == "pending")
         ).all()
         backoff: dict[tuple[str, str, str], tuple[int, datetime]] = {}
         for o in older:
@@ -117,7 +119,7 @@ class Outbox:
         if older:
             s.execute(
                 update(_DELIVERY)
-                .where(_DELIVERY.c.pk.in_(sorted(o.pk for o in older)), _DELIVERY.c.status == "pending")
+                .where(one_of(_DELIVERY.c.pk, [o.pk for o in older], self.store.is_postgres), _DELIVERY.c.status == "pending")
                 .values(status="superseded", finished_at=now)
             )
         values = []
@@ -126,7 +128,7 @@ class Outbox:
             values.append({"subscription_id": sub_id, "rtype": rtype, "rid": rid, "vid": vid, "patient_id": patient_id, "reason": reason,
                            "status": "pending", "action": None, "attempts": attempts, "next_attempt_at": due, "created_at": now,
                            "finished_at": None, "last_error": None, "decision": None})
-        s.execute(insert(_DELIVERY), values)
+        self.store.insert_rows(s, _DELIVERY, values)
 
 
 def _aware(dt: datetime) -> datetime:
