@@ -56,6 +56,9 @@ class FhirError(Exception):
     def outcome(self) -> dict[str, Any]:
         return operation_outcome(self.issues)
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (issues too) when it crosses a process boundary
+        return (type(self), (self.message, self.issues))
+
 
 class InvalidInput(FhirError):
     """Malformed or rule-breaking input (bad syntax, schema or Schematron violation): 400."""

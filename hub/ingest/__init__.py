@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.fhir.errors import FhirError, InvalidInput, Issue
+from hub.ingest._pipeline import Converter, ingest_stream
 from hub.interactions import Caller, Result
 from hub.wiring import Hub
 
@@ -62,22 +63,6 @@ def ingest_many(hub: Hub, caller: Caller, adapter_name: str, payloads: list[byte
     """Many source documents, each all-or-nothing on its own, committed together in order (the outcome
     of ingesting them one by one, in a few statements per batch): a Result (201) or the FhirError that
     rejected the document, per document."""
-    from hub.interactions import process_transactions
+    return list(ingest_stream(hub, caller, Converter(adapter_name), payloads, base))
 
-    out: list[Result | FhirError | None] = [None] * len(payloads)
-    bundles: list[dict[str, Any]] = []
-    positions: list[int] = []
-    for i, payload in enumerate(payloads):
-        try:
-            bundles.append(to_transaction(convert(adapter_name, payload)))
-            positions.append(i)
-        except FhirError as exc:
-            out[i] = exc
-    for i, outcome in zip(positions, process_transactions(hub, caller, bundles, base), strict=True):
-        if isinstance(outcome, Result):
-            outcome.status = 201
-        out[i] = outcome
-    return [o for o in out if o is not None]
-
-
-__all__ = ["convert", "ingest", "ingest_many", "to_transaction"]
+__all__ = ["Converter", "convert", "ingest", "ingest_many", "ingest_stream", "to_transaction"]

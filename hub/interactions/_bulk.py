@@ -31,54 +31,63 @@ Condition = tuple[str, str, str]  # (rtype, identifier system, identifier value)
 
 
 @dataclass
-class _Entry:
+class Entry:
     i: int
     method: str  # POST | PUT
     rtype: str
-    rid: str | None  # PUT: the id; POST: assigned when planned
+    rid: str  # PUT: the given id; POST: the id it gets when it is created
     condition: Condition | None
-    resource: dict[str, Any]
-    full_url: str | None
+    resource: dict[str, Any]  # references rewritten as if every entry is created, id set
+    problem: FhirError | None  # why the entry fails its checks (it counts only if the entry is written)
 
 
 @dataclass
-class _Doc:
-    index: int  # position in the caller's list
-    entries: list[_Entry]
+class Prepared:
+    """A transaction Bundle checked and rewritten ahead of the database (in any process): what remains is
+    to look up its conditions, swap links to existing resources into its references, and write it."""
+
+    entries: list[Entry]
     conditional_types: frozenset[str]
     plain_types: frozenset[str]  # types written without a condition (they could change a condition's matches)
 
 
 @dataclass
+class _Doc:
+    index: int  # position in the caller's list
+    prepared: Prepared
+
+
+@dataclass
 class _Planned:
     doc: _Doc
-    writes: list[tuple[_Entry, dict[str, Any]]] = field(default_factory=list)  # entry, resource with its id
+    writes: list[tuple[Entry, dict[str, Any]]] = field(default_factory=list)  # entry, resource to store
     linked: dict[int, tuple[str, str]] = field(default_factory=dict)  # entry index → the match it links to
     stored: list[tuple[bool, Stored]] = field(default_factory=list)  # per write: (created, new version)
 
 
-def process_transactions(hub: Hub, caller: Caller, bundles: list[dict[str, Any]], base: str = "") -> list[Outcome]:
-    """Process transaction Bundles in order; one Result (transaction-response) or FhirError per Bundle."""
-    out: list[Outcome | None] = [None] * len(bundles)
+def process_transactions(hub: Hub, caller: Caller, items: list[dict[str, Any] | Prepared], base: str = "") -> list[Outcome]:
+    """Process transaction Bundles (or Bundles `prepare_transaction` already took) in order; one Result
+    (transaction-response) or FhirError per item."""
+    out: list[Outcome | None] = [None] * len(items)
     batch: list[_Doc] = []
     cond: set[str] = set()  # types the batch links to by condition
     plain: set[str] = set()  # types the batch writes without one
-    for index, bundle in enumerate(bundles):
-        doc = _prepare(index, bundle, caller)
-        if doc is not None and (doc.conditional_types & plain or doc.plain_types & cond):
+    for index, item in enumerate(items):
+        prepared = item if isinstance(item, Prepared) else prepare_transaction(item, caller, validate=hub.settings.validate_on_write)
+        if prepared is not None and (prepared.conditional_types & plain or prepared.plain_types & cond):
             _commit(hub, caller, batch, base, out)  # a write could change what a condition matches
             batch, cond, plain = [], set(), set()
-        if doc is not None:
-            batch.append(doc)
-            cond |= doc.conditional_types
-            plain |= doc.plain_types
+        if prepared is not None:
+            batch.append(_Doc(index, prepared))
+            cond |= prepared.conditional_types
+            plain |= prepared.plain_types
             continue
         _commit(hub, caller, batch, base, out)  # what came before is written first
         batch, cond, plain = [], set(), set()
         try:
-            if not _is_transaction(bundle):
+            if not _is_transaction(item):
                 raise InvalidInput("expected a transaction Bundle", [Issue("error", "invalid", "Bundle.type must be transaction", ("Bundle.type",))])
-            out[index] = _transaction(hub, caller, bundle.get("entry") or [], base)
+            out[index] = _transaction(hub, caller, item.get("entry") or [], base)  # type: ignore[union-attr]
         except FhirError as exc:
             out[index] = exc
     _commit(hub, caller, batch, base, out)
@@ -97,12 +106,16 @@ def _allowed(caller: Caller, rtype: str, action: str) -> bool:
     return True
 
 
-def _prepare(index: int, bundle: Any, caller: Caller) -> _Doc | None:
-    """The Bundle's entries when the bulk path can take it exactly; None sends it down the single path
-    (which also reports every shape, scope and id error in the usual way)."""
+def prepare_transaction(bundle: Any, caller: Caller, *, validate: bool) -> Prepared | None:
+    """Check and rewrite a transaction Bundle without the database, when the bulk path can take it exactly;
+    None sends it down the single path (which reports every shape, scope and id error in the usual way).
+
+    Every entry gets the id it has when it is created; a conditional entry that later links to an existing
+    resource has its provisional reference swapped for the match's, which changes an id in a reference and
+    nothing a profile checks, so validating here gives the single path's result."""
     if not _is_transaction(bundle):
         return None
-    entries: list[_Entry] = []
+    shapes: list[tuple[int, str, str, str, Condition | None, dict[str, Any], str | None]] = []
     for i, entry in enumerate(bundle.get("entry") or []):
         req = entry.get("request") if isinstance(entry, dict) else None
         res = entry.get("resource") if isinstance(entry, dict) else None
@@ -119,7 +132,7 @@ def _prepare(index: int, bundle: Any, caller: Caller) -> _Doc | None:
                 condition = _identifier_condition(rtype, req["ifNoneExist"], res)
                 if condition is None:
                     return None
-            rid = None
+            rid = str(uuid.uuid4())
         elif req.get("method") == "PUT" and rest and "/" not in rest and res.get("id") in (None, rest):
             if not _allowed(caller, rtype, "u"):
                 return None
@@ -130,12 +143,27 @@ def _prepare(index: int, bundle: Any, caller: Caller) -> _Doc | None:
             rid = rest
         else:
             return None
-        entries.append(_Entry(i, req["method"], rtype, rid, condition, res, entry.get("fullUrl")))
-    conditional = frozenset(e.rtype for e in entries if e.condition)
-    plain = frozenset(e.rtype for e in entries if not e.condition)
+        shapes.append((i, req["method"], rtype, rid, condition, res, entry.get("fullUrl")))
+    conditional = frozenset(s[2] for s in shapes if s[4])
+    plain = frozenset(s[2] for s in shapes if not s[4])
     if conditional & plain:
         return None
-    return _Doc(index, entries, conditional, plain)
+    mapping = {url: f"{rtype}/{rid}" for _, _, rtype, rid, _, _, url in shapes if url}
+    entries: list[Entry] = []
+    for i, method, rtype, rid, condition, res, _ in shapes:
+        unresolved: list[str] = []
+        rewritten = _rewrite(res, mapping, unresolved)  # builds new containers: the input stays as it was
+        problem: FhirError | None = None
+        if unresolved:
+            problem = _bad(i, f"unresolved reference(s) {sorted(set(unresolved))}", "resource")
+        else:
+            rewritten["id"] = rid
+            try:
+                check_resource(rewritten, rtype, validate=validate)
+            except FhirError as exc:
+                problem = in_entry(exc, i)
+        entries.append(Entry(i, method, rtype, rid, condition, rewritten, problem))
+    return Prepared(entries, conditional, plain)
 
 
 def _identifier_condition(rtype: str, query: str, resource: dict[str, Any]) -> Condition | None:
@@ -174,7 +202,7 @@ def _commit(hub: Hub, caller: Caller, batch: list[_Doc], base: str, out: list[Ou
 
 def _write(hub: Hub, s: Session, caller: Caller, batch: list[_Doc], base: str) -> tuple[dict[int, Outcome], list[Stored]]:
     store = hub.store
-    conditions = sorted({e.condition for d in batch for e in d.entries if e.condition})
+    conditions = sorted({e.condition for d in batch for e in d.prepared.entries if e.condition})
     store.lock_keys(s, [_crud.condition_key(c[0], [("identifier", f"{c[1]}|{c[2]}")]) for c in conditions])
     found: dict[Condition, set[str]] = {c: set() for c in conditions}
     for rtype in sorted({c[0] for c in conditions}):
@@ -188,23 +216,22 @@ def _write(hub: Hub, s: Session, caller: Caller, batch: list[_Doc], base: str) -
     chunk_keys: set[tuple[str, str]] = set()
 
     def flush() -> None:
-        keys = [(e.rtype, res["id"]) for p in chunk for e, res in p.writes]
-        current = store.current_rows(s, keys)
-        items = [(res, current.get((e.rtype, res["id"]))) for p in chunk for e, res in p.writes]
+        current = store.current_rows(s, [(e.rtype, e.rid) for p in chunk for e, _ in p.writes])
+        items = [(res, current.get((e.rtype, e.rid))) for p in chunk for e, res in p.writes]
         stored = iter(store.write_many(s, items))
         for p in chunk:
-            p.stored = [(current.get((e.rtype, res["id"])) is None or current[(e.rtype, res["id"])].deleted, next(stored)) for e, res in p.writes]
+            p.stored = [(current.get((e.rtype, e.rid)) is None or current[(e.rtype, e.rid)].deleted, next(stored)) for e, _ in p.writes]
         chunk.clear()
         chunk_keys.clear()
 
     for doc in batch:
         planned = _Planned(doc)
         try:
-            _plan(hub, planned, found)
+            _plan(planned, found)
         except FhirError as exc:
             results[doc.index] = exc
             continue
-        keys = {(e.rtype, res["id"]) for e, res in planned.writes}
+        keys = {(e.rtype, e.rid) for e, _ in planned.writes}
         if keys & chunk_keys:  # the same resource twice: the earlier version is written first
             flush()
         chunk.append(planned)
@@ -213,7 +240,7 @@ def _write(hub: Hub, s: Session, caller: Caller, batch: list[_Doc], base: str) -
         for e, res in planned.writes:  # a later Bundle's condition finds what this one creates
             if e.condition:
                 for system, value in extract(search_params()[e.rtype]["identifier"], res):
-                    found.setdefault((e.rtype, system or "", value), set()).add(res["id"])
+                    found.setdefault((e.rtype, system or "", value), set()).add(e.rid)
     if chunk:
         flush()
 
@@ -225,7 +252,7 @@ def _write(hub: Hub, s: Session, caller: Caller, batch: list[_Doc], base: str) -
     for p in plans:
         made = {e.i: st for (e, _), st in zip(p.writes, p.stored, strict=True)}
         entries: list[dict[str, Any]] = []
-        for e in p.doc.entries:
+        for e in p.doc.prepared.entries:
             if e.i in p.linked:
                 key = p.linked[e.i]
                 if key in visible:
@@ -243,32 +270,23 @@ def _write(hub: Hub, s: Session, caller: Caller, batch: list[_Doc], base: str) -
     return results, [st for p in plans for _, st in p.stored]
 
 
-def _plan(hub: Hub, planned: _Planned, found: dict[Condition, set[str]]) -> None:
-    """Ids, links and reference rewriting for one Bundle, then every check before anything is written."""
-    ids: dict[int, str] = {}
-    mapping: dict[str, str] = {}
-    for e in planned.doc.entries:
+def _plan(planned: _Planned, found: dict[Condition, set[str]]) -> None:
+    """Link conditional entries to their matches (or create them), then the first problem of an entry
+    that is written rejects the Bundle, as in the single path."""
+    links: dict[str, str] = {}  # provisional reference → the existing match's
+    entries = planned.doc.prepared.entries
+    for e in entries:
         if e.condition:
             matches = found.get(e.condition, set())
             if len(matches) > 1:
                 raise PreconditionFailed(f"entry {e.i}: ifNoneExist matched {len(matches)} resources")
             if matches:
-                planned.linked[e.i] = (e.rtype, next(iter(matches)))
-            ids[e.i] = next(iter(matches)) if matches else str(uuid.uuid4())
-        else:
-            ids[e.i] = e.rid or str(uuid.uuid4())
-        if e.full_url:
-            mapping[e.full_url] = f"{e.rtype}/{ids[e.i]}"
-    for e in planned.doc.entries:
+                existing = next(iter(matches))
+                planned.linked[e.i] = (e.rtype, existing)
+                links[f"{e.rtype}/{e.rid}"] = f"{e.rtype}/{existing}"
+    for e in entries:
         if e.i in planned.linked:
             continue
-        unresolved: list[str] = []
-        res = _rewrite(e.resource, mapping, unresolved)  # builds new containers: the input stays as it was
-        if unresolved:
-            raise _bad(e.i, f"unresolved reference(s) {sorted(set(unresolved))}", "resource")
-        res["id"] = ids[e.i]
-        try:
-            check_resource(res, e.rtype, hub.settings)
-        except FhirError as exc:
-            raise in_entry(exc, e.i) from None
-        planned.writes.append((e, res))
+        if e.problem is not None:
+            raise e.problem
+        planned.writes.append((e, _rewrite(e.resource, links, []) if links else e.resource))

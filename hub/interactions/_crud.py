@@ -108,7 +108,7 @@ def _parse_if_match(value: str | None) -> int | None:
 
 def create(hub: Hub, caller: Caller, rtype: str, resource: dict[str, Any], *, if_none_exist: str | None = None, base: str = "") -> Result:
     caller.require(rtype, "c")
-    check_resource(resource, rtype, hub.settings)
+    check_resource(resource, rtype, validate=hub.settings.validate_on_write)
     with hub.store.transaction() as s:
         if if_none_exist:
             existing = conditional_matches(hub, s, rtype, if_none_exist)
@@ -132,7 +132,7 @@ def update(hub: Hub, caller: Caller, rtype: str, rid: str, resource: dict[str, A
         from hub.fhir.errors import InvalidInput, Issue
 
         raise InvalidInput("id mismatch", [Issue("error", "invalid", f"resource id {resource.get('id')!r} does not match URL id {rid!r}", (f"{rtype}.id",))])
-    check_resource(resource, rtype, hub.settings)
+    check_resource(resource, rtype, validate=hub.settings.validate_on_write)
     with hub.store.transaction() as s:
         st, created = hub.store.update(s, resource, if_match=_parse_if_match(if_match))
     after_write(hub, st)

@@ -137,7 +137,7 @@ def _transaction(hub: Hub, caller: Caller, entries: list[dict[str, Any]], base: 
                     raise _bad(plan["i"], f"unresolved reference(s) {sorted(set(unresolved))}", "resource")
                 res["id"] = plan["rid"]
                 try:
-                    check_resource(res, plan["rtype"], hub.settings)
+                    check_resource(res, plan["rtype"], validate=hub.settings.validate_on_write)
                 except FhirError as exc:
                     raise in_entry(exc, plan["i"]) from None
                 plan["resource"] = res

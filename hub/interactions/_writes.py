@@ -7,7 +7,6 @@ from typing import Any
 
 from hub.fhir.errors import InvalidInput, Issue, Unprocessable
 from hub.routing import check_subscription
-from hub.settings import Settings
 
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
@@ -18,7 +17,7 @@ def check_id(rid: str, where: str = "id") -> None:
         raise InvalidInput(f"invalid id {rid!r}", [Issue("error", "value", f"invalid resource id {rid!r}", (where,))])
 
 
-def check_resource(resource: dict[str, Any], rtype: str, settings: Settings) -> None:
+def check_resource(resource: dict[str, Any], rtype: str, *, validate: bool = True) -> None:
     """Reject a resource that is not of `rtype`, fails profile validation (422) or is not a usable route."""
     if resource.get("resourceType") != rtype:
         raise InvalidInput(
@@ -26,7 +25,7 @@ def check_resource(resource: dict[str, Any], rtype: str, settings: Settings) -> 
             [Issue("error", "invalid", f"expected a {rtype}, got {resource.get('resourceType')!r}", ("resourceType",))],
         )
     issues: list[Issue] = []
-    if settings.validate_on_write:
+    if validate:
         from hub.validation import validate_resource
 
         issues.extend(i for i in validate_resource(resource) if i.severity in ("error", "fatal"))
