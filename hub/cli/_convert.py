@@ -48,29 +48,42 @@ def convert(
 def ingest(
     files: list[Path] = typer.Argument(..., help="source files"),
     adapter: str = typer.Option(..., "--adapter", help="adapter name"),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="worker processes that convert and validate (0: one per CPU for 100+ files, else none)"),
+    batch: int = typer.Option(200, "--batch", min=1, max=5000, help="documents written per database transaction"),
 ) -> None:
-    """Run the adapter and the whole pipeline (validate, store, route) into the configured store."""
+    """Run the adapter and the whole pipeline (validate, store, route) into the configured store.
+
+    Each document is all-or-nothing on its own; documents are written in order, `--batch` per database
+    transaction, so the outcome is that of ingesting them one by one."""
     _check_adapter(adapter)
+    import os
+
     from hub.auth import Claims
-    from hub.ingest import ingest as run
+    from hub.ingest import Converter, ingest_stream
     from hub.interactions import Caller
     from hub.wiring import build_hub
 
+    for file in files:  # a missing file is found before anything is stored
+        if not file.is_file() or not os.access(file, os.R_OK):
+            typer.echo(f"knutpunkt: cannot read {file}", err=True)
+            raise typer.Exit(2)
     hub = build_hub()
     caller = Caller(Claims(sub="knutpunkt-cli", scopes=("system/*.cruds",), care_giver=None, care_unit=None, purpose_of_use=None))
+    workers = jobs if jobs > 0 else ((os.cpu_count() or 1) if len(files) >= 100 else 1)
     failed = 0
-    for i, file in enumerate(files, 1):
-        try:
-            result = run(hub, caller, adapter, _read(file))
-        except FhirError as exc:
-            failed += 1
-            typer.echo(f"[{i}/{len(files)}] {file}: rejected, nothing stored", err=True)
-            typer.echo(orjson.dumps(exc.outcome(), option=orjson.OPT_INDENT_2).decode())
-            continue
-        stored = [e["response"].get("location", "") for e in (result.body or {}).get("entry", [])]
-        typer.echo(f"[{i}/{len(files)}] {file}: stored {len(stored)} resources", err=True)
-        for loc in stored:
-            typer.echo(loc)
+    with Converter(adapter, workers) as converter:
+        outcomes = ingest_stream(hub, caller, converter, (_read(f) for f in files), batch=batch)
+        for i, (file, outcome) in enumerate(zip(files, outcomes, strict=True), 1):
+            if isinstance(outcome, FhirError):
+                failed += 1
+                typer.echo(f"[{i}/{len(files)}] {file}: rejected, nothing stored", err=True)
+                typer.echo(orjson.dumps(outcome.outcome(), option=orjson.OPT_INDENT_2).decode())
+                continue
+            stored = [e["response"].get("location", "") for e in (outcome.body or {}).get("entry", [])]
+            typer.echo(f"[{i}/{len(files)}] {file}: stored {len(stored)} resources", err=True)
+            for loc in stored:
+                if loc:
+                    typer.echo(loc)
     if not hub.settings.broker_url:
         hub.worker.drain(timeout=30)
     raise typer.Exit(1 if failed else 0)
