@@ -10,8 +10,8 @@ from __future__ import annotations
 import email.utils
 from datetime import UTC, datetime
 
-import httpx
 import orjson
+import urllib3
 
 from hub.routing._subscriptions import Route
 
@@ -36,20 +36,30 @@ class DeliveryError(Exception):
         return self.status in (429, 503) or self.retry_after is not None
 
 
-def send(client: httpx.Client, route: Route, method: str, path: str, body: dict | None) -> None:
+def new_pool(timeout_s: float, connections: int) -> urllib3.PoolManager:
+    """Keep-alive connections to every subscriber endpoint; no automatic retries or redirects (a failed
+    delivery is retried by the outbox with backoff, and a redirect is not followed with patient data).
+
+    urllib3 rather than httpx here: on the delivery hot path it costs about half the CPU per request
+    (measured by `knutpunkt bench`: deliver_pg_per_s), and the hub makes thousands of PUTs a second."""
+    return urllib3.PoolManager(num_pools=64, maxsize=connections, block=False, retries=False, timeout=urllib3.Timeout(total=timeout_s))
+
+
+def send(pool: urllib3.PoolManager, route: Route, method: str, path: str, body: dict | None) -> None:
     url = f"{route.endpoint}/{path}"
-    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json", **dict(route.headers)}
+    # return=minimal: the hub does not need the receiver's copy of what it just sent (FHIR http.html#ops)
+    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json", "Prefer": "return=minimal", **dict(route.headers)}
     try:
-        resp = client.request(method, url, content=orjson.dumps(body) if body is not None else None, headers=headers)
-    except httpx.HTTPError as exc:
+        resp = pool.request(method, url, body=orjson.dumps(body) if body is not None else None, headers=headers, redirect=False)
+    except urllib3.exceptions.HTTPError as exc:
         raise DeliveryError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
-    if resp.status_code < 300 or (method == "DELETE" and resp.status_code in (404, 410)):
+    if resp.status < 300 or (method == "DELETE" and resp.status in (404, 410)):
         return
     raise DeliveryError(
-        f"{method} {url}: HTTP {resp.status_code}",
-        status=resp.status_code,
+        f"{method} {url}: HTTP {resp.status}",
+        status=resp.status,
         retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
-        body=resp.text[:8000],
+        body=resp.data[:8000].decode("utf-8", "replace"),
     )
 
 

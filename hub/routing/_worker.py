@@ -16,7 +16,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import select, tuple_
 from sqlmodel import Session
 
@@ -24,14 +23,14 @@ from hub.consent import Requester
 from hub.enforcement import DecisionBatch, Enforcer
 from hub.routing._claim import OPEN, _aware, claim_due, hold_key, paused_key
 from hub.routing._plan import Plan, plan_delivery, prefetch
-from hub.routing._send import DeliveryError, send
+from hub.routing._send import DeliveryError, new_pool, send
 from hub.routing._status import PERSISTENT_ATTEMPTS, set_subscription_status
 from hub.routing._subscriptions import Route, RouteTable, requester_for
 from hub.settings import Settings
 from hub.store import Delivery, KeyValue, Store, SubscriberHolding, utcnow
 
 log = logging.getLogger("knutpunkt.delivery")
-SEND_THREADS = 16
+SEND_THREADS = 8  # sends are mostly waiting; more threads in one process only fight over the GIL
 
 __all__ = ["DeliveryError", "DeliveryWorker", "Plan", "lease_seconds", "paused_key"]
 
@@ -43,13 +42,12 @@ def lease_seconds(settings: Settings) -> float:
 
 
 class DeliveryWorker:
-    def __init__(self, store: Store, routes: RouteTable, enforcer: Enforcer, settings: Settings, client: httpx.Client | None = None) -> None:
+    def __init__(self, store: Store, routes: RouteTable, enforcer: Enforcer, settings: Settings) -> None:
         self.store = store
         self.routes = routes
         self.enforcer = enforcer
         self.settings = settings
-        limits = httpx.Limits(max_connections=SEND_THREADS * 2, max_keepalive_connections=SEND_THREADS * 2)
-        self.client = client or httpx.Client(timeout=settings.delivery_timeout_s, limits=limits)
+        self.client = new_pool(settings.delivery_timeout_s, SEND_THREADS * 2)
         self.lease = timedelta(seconds=lease_seconds(settings))
         self.batch = int(getattr(settings, "delivery_batch", 0) or 64)
         self._pool: ThreadPoolExecutor | None = None

@@ -118,7 +118,8 @@ def make_handler(state: ReceiverState) -> type[BaseHTTPRequestHandler]:
                 created = key not in state.held
                 state.held[key] = res
                 state.log.append({"method": "PUT", "path": key, "status": 201 if created else 200, "t": time.time(), "version": (res.get("meta") or {}).get("versionId")})
-            self._reply(201 if created else 200, res)
+            minimal = "return=minimal" in (self.headers.get("Prefer") or "")
+            self._reply(201 if created else 200, None if minimal else res)
 
         def do_DELETE(self) -> None:  # noqa: N802
             if self._injected_failure():
