@@ -20,6 +20,7 @@ from hub.wiring import Hub
 
 # prepared for the bulk path, a transaction Bundle for the single path, or why the document was rejected
 Converted = Prepared | dict[str, Any] | FhirError
+ANALYZE_AFTER = 1000  # documents in one bulk ingest after which the planner's statistics are refreshed
 _CHUNK = 16  # documents per task: enough to make a task's overhead small, few enough to keep the writer fed
 
 
@@ -114,8 +115,13 @@ def ingest_stream(hub: Hub, caller: Caller, converter: Converter, payloads: Iter
             yield outcome
         pending.clear()
 
+    written = 0
     for converted in converter.prepare(payloads, caller, hub.settings.validate_on_write, ahead=2 * batch):
         pending.append(converted)
         if len(pending) >= batch:
+            written += len(pending)
             yield from flush()
+    written += len(pending)
     yield from flush()
+    if written >= ANALYZE_AFTER:
+        hub.store.analyze()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlmodel import Session
 
 from hub.store import Delivery, KeyValue, Store, utcnow
@@ -51,24 +51,39 @@ def excluded_subscribers(s: Session, now: datetime) -> set[str]:
     return out
 
 
+_D = Delivery.__table__.alias("d")  # type: ignore[attr-defined]
+_E = Delivery.__table__.alias("e")  # type: ignore[attr-defined]
+# A row is the head of its (subscriber, patient) queue when no open row of that queue comes before it.
+# Each probe is one lookup in ix_delivery_order, so a claim costs what it returns, not the whole backlog
+# (grouping every open row to find the heads cost ~0.4 s per claim at a backlog of a thousand).
+_EARLIER_SAME_PATIENT = (
+    select(_E.c.pk)
+    .where(_E.c.subscription_id == _D.c.subscription_id, _E.c.patient_id == _D.c.patient_id, _E.c.status.in_(OPEN), _E.c.pk < _D.c.pk)
+    .correlate(_D)
+)
+_NOT_BEHIND_UNKNOWN_PATIENT = or_(  # rows without a patient form one queue per subscriber
+    _D.c.patient_id.is_not(None),
+    ~exists(
+        select(_E.c.pk)
+        .where(_E.c.subscription_id == _D.c.subscription_id, _E.c.patient_id.is_(None), _E.c.status.in_(OPEN), _E.c.pk < _D.c.pk)
+        .correlate(_D)
+    ),
+)
+
+
 def claim_due(store: Store, limit: int, lease: timedelta) -> list[int]:
     """Lease up to `limit` due head-of-queue rows; returns their pks in pk order."""
     now = utcnow()
     with store.transaction() as s:
         skip = excluded_subscribers(s, now)
-        heads = (
-            select(func.min(Delivery.pk))
-            .where(Delivery.status.in_(OPEN))
-            .group_by(Delivery.subscription_id, Delivery.patient_id)
-        )
         stmt = (
-            select(Delivery.pk)
-            .where(Delivery.pk.in_(heads), Delivery.status.in_(OPEN), Delivery.next_attempt_at <= now)
-            .order_by(Delivery.pk)
+            select(_D.c.pk)
+            .where(_D.c.status.in_(OPEN), _D.c.next_attempt_at <= now, ~exists(_EARLIER_SAME_PATIENT), _NOT_BEHIND_UNKNOWN_PATIENT)
+            .order_by(_D.c.pk)
             .limit(limit)
         )
         if skip:
-            stmt = stmt.where(Delivery.subscription_id.not_in(skip))
+            stmt = stmt.where(_D.c.subscription_id.not_in(skip))
         if store.is_postgres:
             stmt = stmt.with_for_update(skip_locked=True)
         pks = [pk for (pk,) in s.execute(stmt).all()]

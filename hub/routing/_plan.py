@@ -15,7 +15,7 @@ from sqlmodel import Session
 from hub.consent import Requester
 from hub.enforcement import DecisionBatch, Enforcer
 from hub.routing._subscriptions import Route
-from hub.store import Delivery, Store, Stored, SubscriberHolding
+from hub.store import Delivery, Store, Stored, SubscriberHolding, keys_in
 
 
 @dataclass
@@ -49,14 +49,12 @@ class Prefetched:
 
 
 def prefetch(store: Store, s: Session, rows: list[Delivery]) -> Prefetched:
-    from sqlalchemy import tuple_
-
     res_keys = [(r.rtype, r.rid) for r in rows] + [("Patient", r.patient_id) for r in rows if r.patient_id]
     hold_keys = [(r.subscription_id, r.rtype, r.rid) for r in rows] + [(r.subscription_id, "Patient", r.patient_id) for r in rows if r.patient_id]
     holdings: dict[tuple[str, str, str], SubscriberHolding] = {}
     if hold_keys:
-        cols = tuple_(SubscriberHolding.subscription_id, SubscriberHolding.rtype, SubscriberHolding.rid)
-        for h in s.execute(select(SubscriberHolding).where(cols.in_(sorted(set(hold_keys))))).scalars():
+        cols = (SubscriberHolding.subscription_id, SubscriberHolding.rtype, SubscriberHolding.rid)
+        for h in s.execute(select(SubscriberHolding).where(keys_in(cols, hold_keys, store.is_postgres))).scalars():
             holdings[(h.subscription_id, h.rtype, h.rid)] = h
     return Prefetched(store.read_many(s, res_keys), holdings, complete=True)
 

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlmodel import Session
 
 from hub.consent import Requester
@@ -27,7 +27,7 @@ from hub.routing._send import DeliveryError, new_pool, send
 from hub.routing._status import PERSISTENT_ATTEMPTS, set_subscription_status
 from hub.routing._subscriptions import Route, RouteTable, requester_for
 from hub.settings import Settings
-from hub.store import Delivery, KeyValue, Store, SubscriberHolding, utcnow
+from hub.store import Delivery, KeyValue, Store, SubscriberHolding, keys_in, utcnow
 
 log = logging.getLogger("knutpunkt.delivery")
 SEND_THREADS = 8  # sends are mostly waiting; more threads in one process only fight over the GIL
@@ -158,8 +158,8 @@ class DeliveryWorker:
                     for rtype, rid in [*((h[0], h[1]) for h in plan.holds), *plan.releases]}
             holdings: dict[tuple[str, str, str], SubscriberHolding] = {}
             if keys:
-                cols = tuple_(SubscriberHolding.subscription_id, SubscriberHolding.rtype, SubscriberHolding.rid)
-                for h in s.execute(select(SubscriberHolding).where(cols.in_(sorted(keys)))).scalars():
+                cols = (SubscriberHolding.subscription_id, SubscriberHolding.rtype, SubscriberHolding.rid)
+                for h in s.execute(select(SubscriberHolding).where(keys_in(cols, keys, self.store.is_postgres))).scalars():
                     holdings[(h.subscription_id, h.rtype, h.rid)] = h
             for pk, sub_id, route, plan, err in outcomes:
                 row = rows.get(pk)

@@ -382,6 +382,15 @@ class Store:
         return stmt
 
     # -- maintenance ---------------------------------------------------------------------------
+    def analyze(self) -> None:
+        """Refresh PostgreSQL's planner statistics of the hub's tables (after a bulk load, as pg_restore
+        advises: until autovacuum gets to a new table, the planner guesses and picks scans that grow with
+        the table). SQLite needs none."""
+        if self.is_postgres:
+            with self.engine.connect() as conn:
+                conn.execute(text("ANALYZE resource_version, search_index, delivery, subscriber_holding, hub_state"))
+                conn.commit()
+
     def reindex(self, s: Session, rtype: str) -> int:
         n = 0
         for row in s.execute(select(ResourceVersion).where(ResourceVersion.rtype == rtype, ResourceVersion.current.is_(True), ResourceVersion.deleted.is_(False))).scalars():

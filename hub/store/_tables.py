@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -56,6 +56,8 @@ class Delivery(SQLModel, table=True):
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_order", "subscription_id", "patient_id", "status", "pk"),
         Index("ix_delivery_resource", "subscription_id", "rtype", "rid", "status"),
+        # claiming walks open rows in pk order; finished rows pile up and must not be walked (migration 0003)
+        Index("ix_delivery_open", "pk", postgresql_where=text("status IN ('pending', 'sending')"), sqlite_where=text("status IN ('pending', 'sending')")),
     )
 
     pk: int | None = Field(default=None, primary_key=True)
