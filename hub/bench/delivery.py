@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,7 +33,7 @@ def _start_workers(n: int, env: dict[str, str], tmp: Path) -> list[subprocess.Po
     procs = []
     for i in range(n):
         log = open(tmp / f"worker{i}.log", "ab")  # noqa: SIM115
-        procs.append(subprocess.Popen([sys.executable, "-m", "hub", "worker", "--concurrency", "2"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp))
+        procs.append(subprocess.Popen([sys.executable, "-m", "hub", "worker", "--concurrency", os.environ.get("KNUTPUNKT_BENCH_WORKER_CONCURRENCY", "1")], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp))
     deadline = time.monotonic() + 90
     for i, p in enumerate(procs):
         while " ready." not in (tmp / f"worker{i}.log").read_text(errors="replace"):
@@ -151,31 +150,23 @@ def run_bench(quick: bool) -> list[Figure]:
             held = httpx.get(rurl + "/_state", timeout=30).json()["held"]
             targets = [v for k, v in held.items() if k.startswith("AllergyIntolerance/")]
             commits: dict[tuple[str, str], float] = {}
-            lock = threading.Lock()
-            threads = 4
-            per_thread = rate / threads
+            tick = 0.05  # a commit every 50 ms of rate * 50 ms resources: a steady stream, as a feed of many sources is
+            per_tick = max(1, round(rate * tick))
             stop_at = time.monotonic() + steady_s
-
-            def load(k: int) -> None:
-                i = 0
-                nxt = time.monotonic()
-                while time.monotonic() < stop_at:
-                    res = targets[(k + i * threads) % len(targets)]
-                    with hub.store.transaction() as s:
-                        st, _ = hub.store.update(s, {**res, "note": [{"text": f"bench {k}-{i}"}]})
-                    committed = time.time()
-                    hub.wake()
-                    with lock:
-                        commits[(f"AllergyIntolerance/{st.rid}", str(st.vid))] = committed
-                    i += 1
-                    nxt += 1.0 / per_thread
-                    time.sleep(max(0.0, nxt - time.monotonic()))
-
-            pool = [threading.Thread(target=load, args=(k,)) for k in range(threads)]
-            for th in pool:
-                th.start()
-            for th in pool:
-                th.join()
+            nxt = time.monotonic()
+            i = 0
+            while time.monotonic() < stop_at:
+                batch = [targets[(i + j) % len(targets)] for j in range(per_tick)]
+                i += per_tick
+                with hub.store.transaction() as s:
+                    current = hub.store.current_rows(s, [("AllergyIntolerance", r["id"]) for r in batch])
+                    written = hub.store.write_many(s, [({**r, "note": [{"text": f"bench {i}"}]}, current.get(("AllergyIntolerance", r["id"]))) for r in batch])
+                committed = time.time()
+                hub.wake()
+                for st in written:
+                    commits[(f"AllergyIntolerance/{st.rid}", str(st.vid))] = committed
+                nxt += tick
+                time.sleep(max(0.0, nxt - time.monotonic()))
             _wait_empty(hub, 600)
             log = httpx.get(rurl + "/_state", timeout=30).json()["log"]
             latencies = []
@@ -190,6 +181,11 @@ def run_bench(quick: bool) -> list[Figure]:
             for p in workers:
                 p.kill()
                 p.wait(10)
+            if os.environ.get("KNUTPUNKT_BENCH_LOG_DIR"):  # keep the workers' logs for a closer look
+                import shutil
+
+                for log_file in tmp.glob("worker*.log"):
+                    shutil.copy(log_file, Path(os.environ["KNUTPUNKT_BENCH_LOG_DIR"]) / log_file.name)
             stop(recv)
             hub.store.engine.dispose()
     return figures

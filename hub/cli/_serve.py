@@ -23,7 +23,7 @@ def serve(
 
 @app.command()
 def worker(
-    concurrency: int = typer.Option(2, help="worker processes/threads"),
+    concurrency: int = typer.Option(1, help="delivery threads in this process (scale out with more processes: threads of one process share one core)"),
     beat: bool = typer.Option(True, help="also run the sweeper that re-enqueues due deliveries"),
 ) -> None:
     """Run a Celery delivery worker (needs KNUTPUNKT_BROKER_URL)."""

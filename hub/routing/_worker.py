@@ -63,6 +63,7 @@ class DeliveryWorker:
         return self.process_batch([pk]).get(pk, "skipped")
 
     def process_batch(self, pks: list[int]) -> dict[int, str]:
+        t_plan = time.perf_counter()
         results: dict[int, str] = {}
         work: list[tuple[int, str, Route | None, Plan | None, DeliveryError | None]] = []
         with self.store.transaction() as s:
@@ -98,9 +99,13 @@ class DeliveryWorker:
                 log.exception("planning delivery %s failed", pk)
                 work.append((pk, "", route, None, DeliveryError(f"could not plan delivery: {exc}")))
         sendable = [w for w in work if w[3] is not None and w[3].outcome != "cancelled" and w[3].requests]
+        t_sent = time.perf_counter()
         errors = dict(zip([w[0] for w in sendable], self._send_all([(w[2], w[3]) for w in sendable]), strict=True))
         outcomes = [(pk, sub, route, plan, err or errors.get(pk)) for pk, sub, route, plan, err in work]
+        t_record = time.perf_counter()
         results.update(self._record(outcomes))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("  plan %.1f ms, send %.1f ms, record %.1f ms", (t_sent - t_plan) * 1000, (t_record - t_sent) * 1000, (time.perf_counter() - t_record) * 1000)
         return results
 
     def _plan_together(
@@ -235,9 +240,13 @@ class DeliveryWorker:
 
     # -- loops ---------------------------------------------------------------------------------
     def run_once(self, limit: int | None = None) -> int:
+        t0 = time.perf_counter()
         pks = self.claim_due(limit)
         if pks:
+            t1 = time.perf_counter()
             self.process_batch(pks)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("batch of %d: claim %.1f ms, deliver %.1f ms", len(pks), (t1 - t0) * 1000, (time.perf_counter() - t1) * 1000)
         return len(pks)
 
     def nudge(self) -> None:
