@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlmodel import Session
 
 from hub.consent import Requester
@@ -27,9 +27,23 @@ from hub.routing._send import DeliveryError, new_pool, send
 from hub.routing._status import PERSISTENT_ATTEMPTS, set_subscription_status
 from hub.routing._subscriptions import Route, RouteTable, requester_for
 from hub.settings import Settings
-from hub.store import Delivery, KeyValue, Store, SubscriberHolding, keys_in, utcnow
+from hub.store import Delivery, KeyValue, Store, SubscriberHolding, keys_in, one_of, utcnow
 
 log = logging.getLogger("knutpunkt.delivery")
+_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+_HOLDING = SubscriberHolding.__table__  # type: ignore[attr-defined]
+_HOLD_PG = text(
+    "INSERT INTO subscriber_holding (subscription_id, rtype, rid, vid, patient_id, delivered_at) "
+    "SELECT * FROM unnest(CAST(:subscription_id AS text[]), CAST(:rtype AS text[]), CAST(:rid AS text[]), CAST(:vid AS int[]), "
+    "CAST(:patient_id AS text[]), CAST(:delivered_at AS timestamptz[])) "
+    "ON CONFLICT (subscription_id, rtype, rid) DO UPDATE SET vid = GREATEST(subscriber_holding.vid, excluded.vid), delivered_at = excluded.delivered_at"
+)
+_FINISH = (
+    update(_DELIVERY)
+    .where(_DELIVERY.c.pk == bindparam("b_pk"))
+    .values(status=bindparam("b_status"), action=bindparam("b_action"), decision=bindparam("b_decision"),
+            finished_at=bindparam("b_finished"), attempts=_DELIVERY.c.attempts + bindparam("b_inc"))
+)
 SEND_THREADS = 8  # sends are mostly waiting; more threads in one process only fight over the GIL
 
 __all__ = ["DeliveryError", "DeliveryWorker", "Plan", "lease_seconds", "paused_key"]
@@ -154,33 +168,50 @@ class DeliveryWorker:
 
     # -- recording -----------------------------------------------------------------------------
     def _record(self, outcomes: list[tuple[int, str, Route | None, Plan | None, DeliveryError | None]]) -> dict[int, str]:
+        """Record a batch's outcomes in one transaction: finished rows and holdings in a few statements;
+        failures (rare) row by row with their backoff."""
         results: dict[int, str] = {}
         healthy: dict[str, Route] = {}
         failing: dict[str, tuple[Route, str]] = {}
+        now = utcnow()
         with self.store.transaction() as s:
-            rows = {r.pk: r for r in s.execute(select(Delivery).where(Delivery.pk.in_([o[0] for o in outcomes]))).scalars()}
-            keys = {(sub_id, rtype, rid) for _, sub_id, _, plan, err in outcomes if plan is not None and err is None
-                    for rtype, rid in [*((h[0], h[1]) for h in plan.holds), *plan.releases]}
-            holdings: dict[tuple[str, str, str], SubscriberHolding] = {}
-            if keys:
-                cols = (SubscriberHolding.subscription_id, SubscriberHolding.rtype, SubscriberHolding.rid)
-                for h in s.execute(select(SubscriberHolding).where(keys_in(cols, keys, self.store.is_postgres))).scalars():
-                    holdings[(h.subscription_id, h.rtype, h.rid)] = h
+            rows = {r.pk: r for r in s.execute(select(_DELIVERY.c.pk, _DELIVERY.c.status).where(one_of(_DELIVERY.c.pk, [o[0] for o in outcomes], self.store.is_postgres)))}
+            finished: list[dict[str, object]] = []
+            holds: dict[tuple[str, str, str], tuple[int, str | None]] = {}  # key → (vid, patient), in outcome order
+            releases: set[tuple[str, str, str]] = set()
             for pk, sub_id, route, plan, err in outcomes:
                 row = rows.get(pk)
                 if row is None or row.status not in OPEN:
                     results[pk] = "skipped"
                     continue
                 if err is None and plan is not None:
-                    self._finish(s, row, plan, holdings)
-                    results[pk] = row.status
+                    for rtype, rid, vid, pid in plan.holds:
+                        key = (sub_id, rtype, rid)
+                        releases.discard(key)
+                        holds[key] = (max(vid, holds[key][0]) if key in holds else vid, pid)
+                    for rtype, rid in plan.releases:
+                        holds.pop((sub_id, rtype, rid), None)
+                        releases.add((sub_id, rtype, rid))
+                    finished.append({"b_pk": pk, "b_status": plan.outcome, "b_action": ",".join(m for m, _, _ in plan.requests)[:8] or None,
+                                     "b_decision": plan.decision, "b_finished": now, "b_inc": 1 if plan.requests else 0})
+                    results[pk] = plan.outcome
                     if route is not None and plan.requests:
                         healthy[sub_id] = route
                     continue
                 assert err is not None
-                results[pk] = self._failed(s, row, err)
-                if route is not None and (row.status == "dead" or row.attempts >= PERSISTENT_ATTEMPTS):
+                full = s.get(Delivery, pk)
+                assert full is not None
+                results[pk] = self._failed(s, full, err)
+                if route is not None and (full.status == "dead" or full.attempts >= PERSISTENT_ATTEMPTS):
                     failing[sub_id] = (route, str(err))
+            if releases:
+                cols = (_HOLDING.c.subscription_id, _HOLDING.c.rtype, _HOLDING.c.rid)
+                s.execute(delete(_HOLDING).where(keys_in(cols, releases, self.store.is_postgres)))
+            if holds:
+                self._hold(s, [{"subscription_id": k[0], "rtype": k[1], "rid": k[2], "vid": v, "patient_id": pid, "delivered_at": now}
+                               for k, (v, pid) in sorted(holds.items())])
+            if finished:
+                s.execute(_FINISH, finished)
         for sub_id, (route, message) in failing.items():
             if route.status == "active":
                 set_subscription_status(self.store, sub_id, "error", f"deliveries failing: {message}")
@@ -189,27 +220,19 @@ class DeliveryWorker:
                 set_subscription_status(self.store, sub_id, "active")
         return results
 
-    def _finish(self, s: Session, row: Delivery, plan: Plan, holdings: dict[tuple[str, str, str], SubscriberHolding]) -> None:
-        now = utcnow()
-        sub_id = row.subscription_id
-        for rtype, rid, vid, pid in plan.holds:
-            h = holdings.get((sub_id, rtype, rid))
-            if h is None:
-                h = holdings[(sub_id, rtype, rid)] = SubscriberHolding(subscription_id=sub_id, rtype=rtype, rid=rid, vid=vid, patient_id=pid, delivered_at=now)
-            else:
-                h.vid, h.delivered_at = max(h.vid, vid), now
-            s.add(h)
-        for rtype, rid in plan.releases:
-            h = holdings.pop((sub_id, rtype, rid), None)
-            if h is not None:
-                s.delete(h)
-                s.flush()
-        row.status = plan.outcome
-        row.action = ",".join(m for m, _, _ in plan.requests)[:8] or None
-        row.decision = plan.decision
-        row.finished_at = now
-        row.attempts += 1 if plan.requests else 0
-        s.add(row)
+    def _hold(self, s: Session, values: list[dict[str, object]]) -> None:
+        """Upsert what subscribers now hold; a holding's version never goes back (an older version that was
+        delivered late does not overwrite a newer one)."""
+        if self.store.is_postgres:  # arrays: one statement text, whatever the batch size
+            s.execute(_HOLD_PG, {c: [v[c] for v in values] for c in ("subscription_id", "rtype", "rid", "vid", "patient_id", "delivered_at")})
+            return
+        from sqlalchemy.dialects.sqlite import insert as upsert
+
+        stmt = upsert(_HOLDING).values(values)
+        s.execute(stmt.on_conflict_do_update(
+            index_elements=[_HOLDING.c.subscription_id, _HOLDING.c.rtype, _HOLDING.c.rid],
+            set_={"vid": func.max(_HOLDING.c.vid, stmt.excluded.vid), "delivered_at": stmt.excluded.delivered_at},
+        ))
 
     def _failed(self, s: Session, row: Delivery, exc: DeliveryError) -> str:
         now = utcnow()
