@@ -100,3 +100,43 @@ def test_concurrent_claimers_never_share_a_row_or_a_queue(hub):
     assert len(pks) == len(set(pks)) == 12  # every patient's head once, nobody twice
     rows = {r.pk: r for r in _rows(hub)}
     assert len({rows[pk].patient_id for pk in pks}) == 12
+
+
+def test_rows_without_a_patient_form_one_queue_per_subscriber(hub):
+    """A matching resource whose patient cannot be told still keeps its order: one row at a time."""
+    _write(hub, {"resourceType": "AllergyIntolerance", "id": "n1", "note": [{"text": "no patient"}]})
+    _write(hub, {"resourceType": "AllergyIntolerance", "id": "n2", "note": [{"text": "no patient"}]})
+    _write(hub, _allergy("b1", "p2"))
+    rows = {r.pk: r for r in _rows(hub)}
+    assert {r.rid: r.patient_id for r in rows.values()}["n1"] is None
+    first = claim_due(hub.store, 10, timedelta(seconds=30))
+    assert sorted(rows[pk].rid for pk in first) == ["b1", "n1"]  # n2 waits behind n1
+    with hub.store.transaction() as s:
+        s.execute(update(Delivery).where(Delivery.rid == "n1").values(status="delivered"))
+    assert [rows[pk].rid for pk in claim_due(hub.store, 10, timedelta(seconds=30))] == ["n2"]
+
+
+def test_claiming_skips_finished_rows_however_many(hub):
+    """Finished rows pile up for ever; a claim still finds the open head behind thousands of them."""
+    _write(hub, *[_allergy(f"old{i}", f"p{i % 50}") for i in range(300)])
+    with hub.store.transaction() as s:
+        s.execute(update(Delivery).values(status="delivered"))
+    _write(hub, _allergy("new", "p7"))
+    claimed = claim_due(hub.store, 10, timedelta(seconds=30))
+    assert [r.rid for r in _rows(hub) if r.pk in claimed] == ["new"]
+
+
+def test_a_holding_never_goes_back_to_an_older_version(hub):
+    from hub.store import SubscriberHolding
+
+    def hold(vid: int) -> None:
+        with hub.store.transaction() as s:
+            hub.worker._hold(s, [{"subscription_id": "reg", "rtype": "AllergyIntolerance", "rid": "a1", "vid": vid, "patient_id": "p1", "delivered_at": utcnow()}])
+
+    hold(3)
+    hold(2)  # a late delivery of version 2 must not make the hub think the receiver holds 2
+    with hub.store.transaction() as s:
+        assert s.get(SubscriberHolding, ("reg", "AllergyIntolerance", "a1")).vid == 3
+    hold(4)
+    with hub.store.transaction() as s:
+        assert s.get(SubscriberHolding, ("reg", "AllergyIntolerance", "a1")).vid == 4
