@@ -8,6 +8,7 @@ every 5xx or network error are worth retrying; other 4xx are permanent.
 from __future__ import annotations
 
 import email.utils
+import functools
 from datetime import UTC, datetime
 
 import orjson
@@ -50,7 +51,10 @@ def send(pool: urllib3.PoolManager, route: Route, method: str, path: str, body: 
     # return=minimal: the hub does not need the receiver's copy of what it just sent (FHIR http.html#ops)
     headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json", "Prefer": "return=minimal", **dict(route.headers)}
     try:
-        resp = pool.request(method, url, body=orjson.dumps(body) if body is not None else None, headers=headers, redirect=False)
+        # the endpoint's connection pool, then urlopen: PoolManager.request would parse and re-encode per call
+        conn = pool.connection_from_url(route.endpoint)
+        resp = conn.urlopen(method, _base_path(route.endpoint) + "/" + path, body=orjson.dumps(body) if body is not None else None,
+                            headers=headers, redirect=False, retries=False)
     except urllib3.exceptions.HTTPError as exc:
         raise DeliveryError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
     if resp.status < 300 or (method == "DELETE" and resp.status in (404, 410)):
@@ -61,6 +65,11 @@ def send(pool: urllib3.PoolManager, route: Route, method: str, path: str, body: 
         retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
         body=resp.data[:8000].decode("utf-8", "replace"),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _base_path(endpoint: str) -> str:
+    return (urllib3.util.parse_url(endpoint).path or "").rstrip("/")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
