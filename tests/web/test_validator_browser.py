@@ -36,7 +36,15 @@ def browser(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
         opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=opts)
+    from selenium.common.exceptions import WebDriverException
+
+    for attempt in range(3):  # on a loaded 2-core machine Chromium can miss chromedriver's start-up window
+        try:
+            driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=opts)
+            break
+        except WebDriverException:
+            if attempt == 2:
+                raise
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
