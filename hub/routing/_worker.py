@@ -70,7 +70,7 @@ class DeliveryWorker:
 
     # -- claiming ------------------------------------------------------------------------------
     def claim_due(self, limit: int | None = None) -> list[int]:
-        return claim_due(self.store, limit or self.batch, self.lease)
+        return claim_due(self.store, limit or self.batch, self.lease, lambda s: [r.id for r in self.routes.active(s)])
 
     # -- a batch of claimed rows ---------------------------------------------------------------
     def process(self, pk: int) -> str:

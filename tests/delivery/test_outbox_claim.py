@@ -140,3 +140,22 @@ def test_a_holding_never_goes_back_to_an_older_version(hub):
     hold(4)
     with hub.store.transaction() as s:
         assert s.get(SubscriberHolding, ("reg", "AllergyIntolerance", "a1")).vid == 4
+
+
+def test_a_paused_or_held_subscriber_is_not_claimed_for_by_the_worker(hub):
+    """The worker reads the pause and Retry-After hold markers of its routes by key (hub_state also holds
+    a marker per patient, which it must not scan on every claim)."""
+    from hub.routing import hold_key, paused_key
+    from hub.store import KeyValue
+
+    _write(hub, _allergy("a1", "p1"))
+    with hub.store.transaction() as s:
+        s.add(KeyValue(key=paused_key("reg"), value="operator"))
+    assert hub.worker.claim_due() == []
+    with hub.store.transaction() as s:
+        s.delete(s.get(KeyValue, paused_key("reg")))
+        s.add(KeyValue(key=hold_key("reg"), value=(utcnow() + timedelta(seconds=60)).isoformat()))
+    assert hub.worker.claim_due() == []
+    with hub.store.transaction() as s:
+        s.get(KeyValue, hold_key("reg")).value = (utcnow() - timedelta(seconds=1)).isoformat()
+    assert [r.rid for r in _rows(hub) if r.pk in hub.worker.claim_due()] == ["a1"]
