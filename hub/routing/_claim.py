@@ -8,6 +8,7 @@ the candidates are locked with `FOR UPDATE SKIP LOCKED`, so concurrent claimers 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import exists, or_, select, update

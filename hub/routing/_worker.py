@@ -80,8 +80,7 @@ class DeliveryWorker:
         t_plan = time.perf_counter()
         results: dict[int, str] = {}
         work: list[tuple[int, str, Route | None, Plan | None, DeliveryError | None]] = []
-        with self.store.transaction() as s:
-            routes = {r.id: r for r in self.routes.active(s)}  # one generation check per batch
+        routes: dict[str, Route] = {}  # filled by the planning transaction (one generation check per batch)
         requesters: dict[str, Requester] = {}
         try:
             work = self._plan_together(sorted(pks), routes, requesters, results)
@@ -89,6 +88,8 @@ class DeliveryWorker:
             log.exception("batch planning failed; planning rows one by one")
             results.clear()
             work = []
+            with self.store.transaction() as s:
+                routes = {r.id: r for r in self.routes.active(s)}
         else:
             pks = []
         # One short transaction per row (fallback path).
@@ -129,6 +130,7 @@ class DeliveryWorker:
         all decisions (the audit chain lock is taken once per batch instead of once per decision)."""
         work: list[tuple[int, str, Route | None, Plan | None, DeliveryError | None]] = []
         with self.store.transaction() as s:
+            routes.update((r.id, r) for r in self.routes.active(s))
             batch = DecisionBatch(self.enforcer, s)
             rows = {r.pk: r for r in s.execute(select(Delivery).where(Delivery.pk.in_(pks))).scalars()}
             live = [r for r in rows.values() if r.status == "sending"]
