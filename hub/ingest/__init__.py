@@ -65,4 +65,5 @@ def ingest_many(hub: Hub, caller: Caller, adapter_name: str, payloads: list[byte
     rejected the document, per document."""
     return list(ingest_stream(hub, caller, Converter(adapter_name), payloads, base))
 
+
 __all__ = ["Converter", "convert", "ingest", "ingest_many", "ingest_stream", "to_transaction"]
