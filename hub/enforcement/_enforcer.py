@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlmodel import Session
 
 from hub.consent import Decision, PatientPolicy, Requester, compile_policy, decide, mask
@@ -254,7 +254,7 @@ class Enforcer:
             h = chain_hash(prev, st.resource)
             links.append({"event_id": st.rid, "prev_hash": prev, "hash": h})
             prev = h
-        s.execute(insert(chain), links)
+        self.store.insert_rows(s, chain, links)  # COPY on PostgreSQL: the chain lock is held for less time
 
 
 class DecisionBatch:
