@@ -69,7 +69,7 @@ def check_references(ctx: Ctx) -> None:
                 if not isinstance(c, dict):
                     continue
                 cid = c.get("id")
-                if cid is None:
+                if not isinstance(cid, str):  # absent, or not a string (the structure walk reports that)
                     continue
                 if cid not in seen and not _refers_to_container(c) and not _mentions(res, "#" + str(cid)):
                     ctx.error("invariant", f"dom-3: contained resource '{cid}' is not referenced from the resource",
