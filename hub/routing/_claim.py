@@ -33,18 +33,14 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def excluded_subscribers(s: Session, now: datetime, subscribers: Iterable[str] | None = None) -> set[str]:
-    """Subscribers not to be called now: paused, or held back by a receiver's Retry-After. Given the
-    subscribers that can have rows, their markers are read by key; otherwise every marker is scanned for
-    (hub_state also holds a generation marker per patient, so the scan grows with the patients)."""
+def excluded_subscribers(s: Session, now: datetime, subscribers: Iterable[str]) -> set[str]:
+    """Of `subscribers`, those not to be called now: paused, or held back by a receiver's Retry-After.
+    Markers are read by key (hub_state also holds a generation marker per patient: never scan it)."""
     out: set[str] = set()
-    if subscribers is None:
-        cond = KeyValue.key.like(f"{PAUSED_PREFIX}%") | KeyValue.key.like(f"{HOLD_PREFIX}%")
-    else:
-        keys = [k for sub in subscribers for k in (paused_key(sub), hold_key(sub))]
-        if not keys:
-            return out
-        cond = KeyValue.key.in_(keys)
+    keys = [k for sub in subscribers for k in (paused_key(sub), hold_key(sub))]
+    if not keys:
+        return out
+    cond = KeyValue.key.in_(keys)
     for key, value in s.execute(select(KeyValue.key, KeyValue.value).where(cond)).all():
         prefix, _, sub_id = key.partition(":")
         if prefix + ":" == PAUSED_PREFIX:
@@ -78,12 +74,12 @@ _NOT_BEHIND_UNKNOWN_PATIENT = or_(  # rows without a patient form one queue per 
 )
 
 
-def claim_due(store: Store, limit: int, lease: timedelta, subscribers: Callable[[Session], Iterable[str]] | None = None) -> list[int]:
+def claim_due(store: Store, limit: int, lease: timedelta, subscribers: Callable[[Session], Iterable[str]]) -> list[int]:
     """Lease up to `limit` due head-of-queue rows; returns their pks in pk order. `subscribers(s)` names
-    the subscriptions whose pause and hold markers apply (default: all markers)."""
+    the subscriptions (the worker's routes) whose pause and hold markers apply."""
     now = utcnow()
     with store.transaction() as s:
-        skip = excluded_subscribers(s, now, subscribers(s) if subscribers else None)
+        skip = excluded_subscribers(s, now, subscribers(s))
         stmt = (
             select(_D.c.pk)
             .where(_D.c.status.in_(OPEN), _D.c.next_attempt_at <= now, ~exists(_EARLIER_SAME_PATIENT), _NOT_BEHIND_UNKNOWN_PATIENT)

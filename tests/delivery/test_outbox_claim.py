@@ -38,6 +38,11 @@ def _write(hub, *resources: dict) -> None:
             hub.store.update(s, r)
 
 
+def _routes(hub):  # type: ignore[no-untyped-def]
+    """The subscriptions whose pause and hold markers a claim reads (as the worker passes them)."""
+    return lambda s: [r.id for r in hub.routes.active(s)]
+
+
 def _rows(hub) -> list[Delivery]:
     with hub.store.transaction() as s:
         return list(s.execute(select(Delivery).order_by(Delivery.pk)).scalars())
@@ -69,14 +74,14 @@ def test_claims_only_queue_heads_with_a_lease(hub):
     _write(hub, _allergy("a2", "p1"))
     _write(hub, _allergy("b1", "p2"))
     lease = timedelta(seconds=30)
-    first = claim_due(hub.store, 10, lease)
+    first = claim_due(hub.store, 10, lease, _routes(hub))
     rows = {r.pk: r for r in _rows(hub)}
     assert sorted(rows[pk].rid for pk in first) == ["a1", "b1"]  # a2 waits behind a1 (same patient)
     assert all(rows[pk].status == "sending" for pk in first)
-    assert claim_due(hub.store, 10, lease) == []  # leased heads block their queues
+    assert claim_due(hub.store, 10, lease, _routes(hub)) == []  # leased heads block their queues
     with hub.store.transaction() as s:  # the worker holding a1 crashed: its lease runs out
         s.execute(update(Delivery).where(Delivery.rid == "a1").values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-    again = claim_due(hub.store, 10, lease)
+    again = claim_due(hub.store, 10, lease, _routes(hub))
     assert [rows[pk].rid for pk in again] == ["a1"]
 
 
@@ -87,7 +92,7 @@ def test_concurrent_claimers_never_share_a_row_or_a_queue(hub):
     lock = threading.Lock()
 
     def claimer() -> None:
-        got = claim_due(hub.store, 5, timedelta(seconds=30))
+        got = claim_due(hub.store, 5, timedelta(seconds=30), _routes(hub))
         with lock:
             claimed.append(got)
 
@@ -109,11 +114,11 @@ def test_rows_without_a_patient_form_one_queue_per_subscriber(hub):
     _write(hub, _allergy("b1", "p2"))
     rows = {r.pk: r for r in _rows(hub)}
     assert {r.rid: r.patient_id for r in rows.values()}["n1"] is None
-    first = claim_due(hub.store, 10, timedelta(seconds=30))
+    first = claim_due(hub.store, 10, timedelta(seconds=30), _routes(hub))
     assert sorted(rows[pk].rid for pk in first) == ["b1", "n1"]  # n2 waits behind n1
     with hub.store.transaction() as s:
         s.execute(update(Delivery).where(Delivery.rid == "n1").values(status="delivered"))
-    assert [rows[pk].rid for pk in claim_due(hub.store, 10, timedelta(seconds=30))] == ["n2"]
+    assert [rows[pk].rid for pk in claim_due(hub.store, 10, timedelta(seconds=30), _routes(hub))] == ["n2"]
 
 
 def test_claiming_skips_finished_rows_however_many(hub):
@@ -122,7 +127,7 @@ def test_claiming_skips_finished_rows_however_many(hub):
     with hub.store.transaction() as s:
         s.execute(update(Delivery).values(status="delivered"))
     _write(hub, _allergy("new", "p7"))
-    claimed = claim_due(hub.store, 10, timedelta(seconds=30))
+    claimed = claim_due(hub.store, 10, timedelta(seconds=30), _routes(hub))
     assert [r.rid for r in _rows(hub) if r.pk in claimed] == ["new"]
 
 
