@@ -78,6 +78,7 @@ def _unreachable() -> str | None:
 def run_bench(quick: bool) -> list[Figure]:
     import redis
 
+    from hub.bench._bare_put import bare_put_rate
     from hub.bench.pipeline import _caller
     from hub.cli._procs import start_receiver, stop
     from hub.fhir.errors import FhirError
@@ -85,6 +86,7 @@ def run_bench(quick: bool) -> list[Figure]:
     from hub.interactions import process_bundle
     from hub.paths import examples_dir
     from hub.routing import paused_key
+    from hub.routing._worker import SEND_THREADS
     from hub.settings import Settings
     from hub.store import KeyValue
     from hub.wiring import build_hub
@@ -144,7 +146,8 @@ def run_bench(quick: bool) -> list[Figure]:
             elapsed = _wait_empty(hub, 900)
             log = httpx.get(rurl + "/_state", timeout=30).json()["log"]
             puts = sum(1 for e in log if e["method"] == "PUT" and e["status"] in (200, 201))
-            figures.append(("deliver_pg_per_s", puts / elapsed, "resources/s (2 workers, PostgreSQL, local receiver)"))
+            deliver_rate = puts / elapsed
+            figures.append(("deliver_pg_per_s", deliver_rate, "resources/s (2 workers, PostgreSQL, local receiver)"))
 
             # steady load: new versions at `rate`/s, latency from commit to the receiver's PUT
             held = httpx.get(rurl + "/_state", timeout=30).json()["held"]
@@ -177,6 +180,16 @@ def run_bench(quick: bool) -> list[Figure]:
             offered = (len(latencies) + len(commits)) / steady_s
             figures.append(("commit_to_receiver_p99_ms", _p99(latencies), f"ms (offered {offered:.0f} resources/s, 2 workers; superseded versions excluded)"))
             figures.append(("commit_to_receiver_p50_ms", sorted(latencies)[len(latencies) // 2] if latencies else float("nan"), "ms"))
+
+            # baseline, same run: the same PUTs to the same receiver with the hub's HTTP code and nothing else
+            for p in workers:  # idle by now; stopped so that they take no CPU from the baseline
+                p.kill()
+                p.wait(10)
+            workers = []
+            state = httpx.get(rurl + "/_state", timeout=30).json()["held"]
+            bare = bare_put_rate(rurl, state, processes=2, threads=SEND_THREADS)
+            figures.append(("bare_put_per_s", bare, f"resources/s (same receiver, {len(state)} PUTs from 2 processes x {SEND_THREADS} threads, no database)"))
+            figures.append(("deliver_pg_vs_bare_put", deliver_rate / bare if bare else 0.0, "x (deliver_pg_per_s / bare_put_per_s)"))
         finally:
             for p in workers:
                 p.kill()
