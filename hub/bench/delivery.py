@@ -43,6 +43,14 @@ def _start_workers(n: int, env: dict[str, str], tmp: Path) -> list[subprocess.Po
     return procs
 
 
+def _kill_all(procs: list[subprocess.Popen]) -> None:
+    """Kill and reap `procs`, emptying the list (a second call is a no-op)."""
+    while procs:
+        p = procs.pop()
+        p.kill()
+        p.wait(10)
+
+
 def _wait_empty(hub, timeout: float) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
@@ -182,18 +190,13 @@ def run_bench(quick: bool) -> list[Figure]:
             figures.append(("commit_to_receiver_p50_ms", sorted(latencies)[len(latencies) // 2] if latencies else float("nan"), "ms"))
 
             # baseline, same run: the same PUTs to the same receiver with the hub's HTTP code and nothing else
-            for p in workers:  # idle by now; stopped so that they take no CPU from the baseline
-                p.kill()
-                p.wait(10)
-            workers = []
+            _kill_all(workers)  # idle by now; stopped so that they take no CPU from the baseline
             state = httpx.get(rurl + "/_state", timeout=30).json()["held"]
             bare = bare_put_rate(rurl, state, processes=2, threads=SEND_THREADS)
             figures.append(("bare_put_per_s", bare, f"resources/s (same receiver, {len(state)} PUTs from 2 processes x {SEND_THREADS} threads, no database)"))
             figures.append(("deliver_pg_vs_bare_put", deliver_rate / bare if bare else 0.0, "x (deliver_pg_per_s / bare_put_per_s)"))
         finally:
-            for p in workers:
-                p.kill()
-                p.wait(10)
+            _kill_all(workers)
             if os.environ.get("KNUTPUNKT_BENCH_LOG_DIR"):  # keep the workers' logs for a closer look
                 import shutil
 
